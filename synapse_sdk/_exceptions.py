@@ -1,0 +1,232 @@
+"""Every error the SDK raises for API and transport failures, grouped by meaning.
+
+The tree (all importable from ``synapse_sdk.clients.exceptions`` and ``synapse_sdk``)::
+
+    ClientError                         base: status_code, response, method, url, request_id
+    ├── HTTPError                       the server answered with a status >= 400
+    │   ├── ValidationError             400, 422 (field errors in ``response``)
+    │   ├── AuthenticationError         401
+    │   ├── AuthorizationError          403 (alias PermissionDeniedError)
+    │   ├── NotFoundError               404
+    │   ├── ConflictError               409
+    │   ├── RateLimitError              429 (``retry_after`` in seconds, or None)
+    │   └── ServerError                 5xx
+    │       └── GpuUnavailableError     503 with ``{"error_type": "gpu_unavailable"}``
+    ├── TransportError                  no usable HTTP answer (status_code is None)
+    │   ├── ClientConnectionError       DNS, refused, reset before the request was sent
+    │   │   └── OutcomeUnknownError     a write whose answer was lost: it may have been applied
+    │   │                               (alias ClientResponseIncompleteError)
+    │   ├── ClientTimeoutError          connect or read timeout
+    │   │   └── DeadlineExceededError   the call's wall-clock deadline passed
+    │   └── OriginError                 a server-supplied URL on another origin was refused
+    ├── ResponseError                   the answer could not be used
+    │   ├── ResponseDecodeError         truncated or malformed JSON, HTML where JSON was due
+    │   └── ResponseValidationError     valid JSON of the wrong shape (``path`` names the field)
+    └── IntegrityError                  a checksum did not match (upload finalize, download)
+
+Status codes map to classes in one table, :data:`STATUS_ERRORS`. Messages never contain tokens:
+URLs are redacted before they are stored on an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "STATUS_ERRORS",
+    "AuthenticationError",
+    "AuthorizationError",
+    "ClientConnectionError",
+    "ClientError",
+    "ClientResponseIncompleteError",
+    "ClientTimeoutError",
+    "ConflictError",
+    "DeadlineExceededError",
+    "GpuUnavailableError",
+    "HTTPError",
+    "IntegrityError",
+    "NotFoundError",
+    "OriginError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ResponseError",
+    "ResponseValidationError",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "error_for_status",
+]
+
+
+class ClientError(Exception):
+    """Base of every error the SDK raises for a failed API call.
+
+    Attributes:
+        status_code: The HTTP status, or ``None`` when no HTTP answer was received.
+        response: The parsed JSON body of the answer, else its text, else ``None``.
+        method: The HTTP method of the request, when known.
+        url: The request URL with secrets redacted, when known.
+        request_id: The SDK's id for the call (also sent as ``X-Request-ID``), when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        response: Any = None,
+        method: str | None = None,
+        url: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.response = response
+        self.method = method
+        self.url = url
+        self.request_id = request_id
+
+    @property
+    def detail(self) -> Any:
+        """The error body, under the name the 2026 synapse-sdk wheel uses."""
+        return self.response
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.url})" if self.method and self.url else ""
+        if self.status_code is not None:
+            return f"{self.status_code}: {self.message}{where}"
+        return f"{self.message}{where}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only state must survive pickling (errors cross process pools).
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
+
+def _rebuild(cls: type[ClientError], message: str, state: dict[str, Any]) -> ClientError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class HTTPError(ClientError):
+    """The server answered with an error status (``status_code`` is set)."""
+
+
+class ValidationError(HTTPError):
+    """400/422: the server rejected the request body or parameters.
+
+    ``response`` holds the field errors, e.g. ``{"name": ["This field is required."]}``.
+    """
+
+
+class AuthenticationError(HTTPError):
+    """401: no valid token was sent. Check ``api_token`` / ``SYNAPSE_API_TOKEN``."""
+
+
+class AuthorizationError(HTTPError):
+    """403: the token is valid but may not do this."""
+
+
+PermissionDeniedError = AuthorizationError
+
+
+class NotFoundError(HTTPError):
+    """404: the object does not exist, or belongs to another tenant."""
+
+
+class ConflictError(HTTPError):
+    """409: the request conflicts with the object's current state."""
+
+
+class RateLimitError(HTTPError):
+    """429: too many requests. ``retry_after`` is the server's wait hint in seconds, or None."""
+
+    retry_after: float | None = None
+
+
+class ServerError(HTTPError):
+    """5xx: the server failed. Safe requests were retried before this was raised."""
+
+
+class GpuUnavailableError(ServerError):
+    """503 with ``{"error_type": "gpu_unavailable"}``: no GPU is free for the job right now."""
+
+
+class TransportError(ClientError):
+    """No usable HTTP answer arrived (``status_code`` is None)."""
+
+
+class ClientConnectionError(TransportError):
+    """The server could not be reached, or the connection broke before the request was sent."""
+
+
+class OutcomeUnknownError(ClientConnectionError):
+    """A write (POST/PATCH) was sent but its answer was lost: the server may have applied it.
+
+    The SDK never resends such a write. Check the server's state (for example list the objects
+    you meant to create) before trying again.
+    """
+
+
+ClientResponseIncompleteError = OutcomeUnknownError
+
+
+class ClientTimeoutError(TransportError):
+    """Connecting or reading took longer than the configured timeout."""
+
+
+class DeadlineExceededError(ClientTimeoutError):
+    """The call's wall-clock deadline passed (retries and slow responses included)."""
+
+
+class OriginError(TransportError):
+    """A server-supplied absolute URL pointed at another origin; auth is never sent there."""
+
+
+class ResponseError(ClientError):
+    """An answer arrived but could not be used."""
+
+
+class ResponseDecodeError(ResponseError):
+    """The body was not the JSON it should be (truncated, malformed, or an HTML error page)."""
+
+
+class ResponseValidationError(ResponseError):
+    """The body was JSON of the wrong shape. ``path`` names the offending field (``results[3].id``)."""
+
+    path: str = ""
+
+
+class IntegrityError(ClientError):
+    """A checksum did not match: the bytes the server holds differ from the local ones."""
+
+
+#: One table from HTTP status to error class; statuses not listed use :func:`error_for_status`.
+STATUS_ERRORS: dict[int, type[HTTPError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: AuthorizationError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status: int, body: Any) -> type[HTTPError]:
+    """Return the error class for an HTTP error ``status`` (with its parsed ``body``)."""
+    cls = STATUS_ERRORS.get(status)
+    if cls is not None:
+        return cls
+    if status >= 500:
+        if status == 503 and isinstance(body, dict) and body.get("error_type") == "gpu_unavailable":
+            return GpuUnavailableError
+        return ServerError
+    return HTTPError

@@ -1,0 +1,1 @@
+"""Client entry points (``synapse_sdk.clients.backend.BackendClient``) and their errors."""
