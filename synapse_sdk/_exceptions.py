@@ -199,7 +199,7 @@ class ResponseDecodeError(ResponseError):
 
 
 class ResponseValidationError(ResponseError):
-    """The body was JSON of the wrong shape. ``path`` names the offending field (``results[3].id``)."""
+    """The body was JSON of the wrong shape; ``path`` names the field (``results[3].id``)."""
 
     path: str = ""
 

@@ -1,4 +1,7 @@
-"""The seed's import path for the SDK's errors: ``from synapse_sdk.clients.exceptions import ClientError``."""
+"""The seed's import path for the SDK's errors.
+
+``from synapse_sdk.clients.exceptions import ClientError``
+"""
 
 from synapse_sdk._exceptions import (
     STATUS_ERRORS,

@@ -1,0 +1,501 @@
+"""``BackendClient``: the typed managers (``client.tasks.filter(project=1)``) and, as one-line
+forwards to the same endpoint declarations, every flat method of the seed document
+(``client.get_project(1)``, ``client.list_tasks(list_all=True)`` ...), which return raw JSON.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from synapse_sdk._http import RetryBudget, RetryPolicy, Session, Timeout, default_user_agent
+from synapse_sdk._url_conversion import (
+    UrlConversion,
+    check_url_conversion,
+    convert_page,
+    convert_row,
+    convert_rows,
+)
+from synapse_sdk.resources import (
+    AgentManager,
+    AssignmentManager,
+    ClientContext,
+    DataCollectionManager,
+    DataFileManager,
+    DataUnitManager,
+    GroundTruthDatasetManager,
+    GroundTruthEventManager,
+    GroundTruthVersionManager,
+    JobManager,
+    ModelManager,
+    PluginManager,
+    PluginReleaseManager,
+    ProjectManager,
+    ReadManager,
+    StorageCategory,
+    StorageManager,
+    StorageProvider,
+    TaskManager,
+    TaskTagManager,
+)
+from synapse_sdk.resources.tasks import tags_body, tasks_body
+from synapse_sdk.uploads import UploadManager
+
+__all__ = ["BackendClient", "ClientConfig", "StorageCategory", "StorageProvider"]
+
+TimeoutLike = Timeout | Mapping[str, float | None] | float | None
+
+
+@attrs.frozen(repr=False)
+class ClientConfig:
+    """Everything a client is built from (tokens included; never shown by ``repr``)."""
+
+    base_url: str
+    api_token: str | None
+    agent_token: str | None
+    tenant: str | None
+    timeout: Timeout
+    retry: RetryPolicy
+    page_size: int
+    prefetch: int
+    pool_maxsize: int
+    user_agent: str
+    verify: bool
+
+    def headers(self) -> dict[str, str]:
+        """The auth headers (wire-protocol §1): present only for values that are set."""
+        headers: dict[str, str] = {}
+        if self.api_token:
+            headers["Synapse-Access-Token"] = f"Token {self.api_token}"
+        if self.agent_token:
+            headers["SYNAPSE-Agent"] = f"Token {self.agent_token}"
+        if self.tenant:
+            headers["Synapse-Tenant"] = f"Token {self.tenant}"
+        return headers
+
+    def __repr__(self) -> str:
+        token = "'***'" if self.api_token else None
+        return f"ClientConfig(base_url={self.base_url!r}, api_token={token})"
+
+
+def _int_option(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _retry_policy(retries: int | RetryPolicy | None) -> RetryPolicy:
+    if retries is None:
+        return RetryPolicy()
+    if isinstance(retries, RetryPolicy):
+        return retries
+    return RetryPolicy(max_retries=_int_option("retries", retries, 0, 20))
+
+
+def _token(value: object, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if any(c in value for c in "\r\n\x00") or value != value.strip():
+        raise ValueError(f"{name} contains whitespace or control characters")
+    return value
+
+
+class BackendClient:
+    """Client of the Synapse backend.
+
+    Args:
+        base_url: The API root (``https://api.synapse.sh``); falls back to ``SYNAPSE_BASE_URL``.
+        api_token: Sent as ``Synapse-Access-Token: Token <api_token>``; falls back to
+            ``SYNAPSE_API_TOKEN``. ``access_token=`` is an alias.
+        agent_token: Sent as ``SYNAPSE-Agent: Token <agent_token>``; falls back to
+            ``SYNAPSE_AGENT_TOKEN``.
+        timeout: ``{'connect': 5, 'read': 30}`` by default; a dict, a number or a
+            :class:`Timeout` (which also sets the per-call wall-clock ``deadline``).
+        tenant: Sent as ``Synapse-Tenant: Token <tenant>``; falls back to ``SYNAPSE_TENANT``.
+        retries: Retries of safe requests (int) or a full :class:`RetryPolicy`.
+        page_size: Rows per list request (1..1000, default 100).
+        prefetch: Pages fetched ahead while iterating a listing (0 = sequential, default 4).
+        pool_maxsize: Connections kept per host; size it to the threads sharing the client.
+        user_agent: Replaces the default ``User-Agent``.
+        verify: TLS certificate verification (turning it off warns).
+
+    Raises:
+        ValueError: No base URL was given or found in the environment, or an option is invalid.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_token: str | None = None,
+        agent_token: str | None = None,
+        timeout: TimeoutLike = None,
+        *,
+        tenant: str | None = None,
+        access_token: str | None = None,
+        retries: int | RetryPolicy | None = None,
+        page_size: int = 100,
+        prefetch: int = 4,
+        pool_maxsize: int = 16,
+        user_agent: str | None = None,
+        verify: bool = True,
+    ) -> None:
+        url = base_url if base_url is not None else os.environ.get("SYNAPSE_BASE_URL")
+        if not url:
+            raise ValueError(
+                "BackendClient needs base_url (or the SYNAPSE_BASE_URL environment variable), "
+                "e.g. BackendClient('https://api.synapse.sh', api_token=...)"
+            )
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be an http(s) URL, got {url!r}")
+        if api_token is not None and access_token is not None and api_token != access_token:
+            raise ValueError("give api_token or access_token (an alias), not both")
+        token = api_token if api_token is not None else access_token
+        config = ClientConfig(
+            base_url=url.rstrip("/"),
+            api_token=_token(token or os.environ.get("SYNAPSE_API_TOKEN"), "api_token"),
+            agent_token=_token(agent_token or os.environ.get("SYNAPSE_AGENT_TOKEN"), "agent_token"),
+            tenant=_token(tenant or os.environ.get("SYNAPSE_TENANT"), "tenant"),
+            timeout=Timeout.coerce(timeout),
+            retry=_retry_policy(retries),
+            page_size=_int_option("page_size", page_size, 1, 1000),
+            prefetch=_int_option("prefetch", prefetch, 0, 16),
+            pool_maxsize=_int_option("pool_maxsize", pool_maxsize, 1, 1024),
+            user_agent=user_agent or default_user_agent(),
+            verify=bool(verify),
+        )
+        session = Session(
+            config.base_url,
+            headers=config.headers(),
+            timeout=config.timeout,
+            retry=config.retry,
+            budget=RetryBudget(),
+            pool_maxsize=config.pool_maxsize,
+            user_agent=config.user_agent,
+            verify=config.verify,
+        )
+        self._setup(config, session)
+
+    def _setup(self, config: ClientConfig, session: Session) -> None:
+        self._config = config
+        self._session = session
+        ctx = ClientContext(session, page_size=config.page_size, prefetch=config.prefetch)
+        self._ctx = ctx
+        self.projects = ProjectManager(ctx)
+        self.task_tags = TaskTagManager(ctx)
+        self.tasks = TaskManager(ctx)
+        self.assignments = AssignmentManager(ctx)
+        self.data_collections = DataCollectionManager(ctx)
+        self.data_files = DataFileManager(ctx)
+        self.data_units = DataUnitManager(ctx)
+        self.plugins = PluginManager(ctx)
+        self.plugin_releases = PluginReleaseManager(ctx)
+        self.jobs = JobManager(ctx)
+        self.models = ModelManager(ctx)
+        self.storages = StorageManager(ctx)
+        self.ground_truth_datasets = GroundTruthDatasetManager(ctx)
+        self.ground_truth_versions = GroundTruthVersionManager(ctx)
+        self.ground_truth_events = GroundTruthEventManager(ctx)
+        self.agents = AgentManager(ctx)
+        managers: list[ReadManager[Any]] = [
+            self.projects,
+            self.task_tags,
+            self.tasks,
+            self.assignments,
+            self.data_collections,
+            self.data_files,
+            self.data_units,
+            self.plugins,
+            self.plugin_releases,
+            self.jobs,
+            self.models,
+            self.storages,
+            self.ground_truth_datasets,
+            self.ground_truth_versions,
+            self.ground_truth_events,
+            self.agents,
+        ]
+        ctx.managers.update({m.endpoint.name: m for m in managers})
+        self.uploads = UploadManager(ctx)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The API root this client talks to."""
+        return self._config.base_url
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutLike = None,
+        retries: int | RetryPolicy | None = None,
+        page_size: int | None = None,
+        prefetch: int | None = None,
+    ) -> BackendClient:
+        """A cheap copy with other per-call options, sharing the connection pool.
+
+        ``client.with_options(timeout=5, retries=0).tasks.get(1)``
+        """
+        config = attrs.evolve(
+            self._config,
+            timeout=Timeout.coerce(timeout, base=self._config.timeout)
+            if timeout is not None
+            else self._config.timeout,
+            retry=_retry_policy(retries) if retries is not None else self._config.retry,
+            page_size=_int_option("page_size", page_size, 1, 1000)
+            if page_size is not None
+            else self._config.page_size,
+            prefetch=_int_option("prefetch", prefetch, 0, 16)
+            if prefetch is not None
+            else self._config.prefetch,
+        )
+        clone = object.__new__(BackendClient)
+        clone._setup(config, self._session.with_options(timeout=config.timeout, retry=config.retry))
+        return clone
+
+    def close(self) -> None:
+        """Close the pooled connections (the client can still be used; it reconnects)."""
+        self._session.close()
+
+    def __enter__(self) -> BackendClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self._config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        config: ClientConfig = state["config"]
+        session = Session(
+            config.base_url,
+            headers=config.headers(),
+            timeout=config.timeout,
+            retry=config.retry,
+            budget=RetryBudget(),
+            pool_maxsize=config.pool_maxsize,
+            user_agent=config.user_agent,
+            verify=config.verify,
+        )
+        self._setup(config, session)
+
+    def __repr__(self) -> str:
+        return f"<BackendClient {self._config.base_url}>"
+
+    # -- seed API: annotation ----------------------------------------------------------------
+
+    def get_project(self, pk: int) -> Any:
+        """Get project details by id (raw JSON)."""
+        return self.projects.fetch_json(pk)
+
+    def get_task(self, pk: int, params: Mapping[str, Any] | None = None) -> Any:
+        """Get task details, e.g. ``params={'expand': 'data_unit'}`` (raw JSON)."""
+        return self.tasks.fetch_json(pk, params)
+
+    def annotate_task_data(self, pk: int, data: Any) -> Any:
+        """Submit annotation data for a task (``PUT tasks/<pk>/annotate_task_data/``)."""
+        return self.tasks.action_json("annotate", pk, json=data)
+
+    def list_tasks(
+        self,
+        params: Mapping[str, Any] | None = None,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """List tasks: the first page envelope, or with ``list_all=True`` a lazy iterator over
+        every task (dicts), fetched page by page."""
+        return self._list(self.tasks, params, url_conversion, list_all)
+
+    def create_tasks(self, data: Any) -> Any:
+        """Create tasks from ``[{'project', 'data_unit'}, ...]`` or the wire form."""
+        return self.tasks.create_json(tasks_body(data))
+
+    def set_tags_tasks(
+        self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Set tags on tasks: ``{'task_ids': [...], 'tag_ids': [...]}`` (or the wire form)."""
+        return self.tasks.action_json("set_tags", json=tags_body(data), params=params)
+
+    # -- seed API: core and data collections -------------------------------------------------
+
+    def create_chunked_upload(self, file_path: str | os.PathLike[str]) -> Any:
+        """Upload a file with the chunked protocol (50 MiB chunks, MD5-verified)."""
+        return self.uploads.chunked(file_path)
+
+    def list_data_collection(self) -> Any:
+        """List data collections (first page envelope)."""
+        return self.data_collections.list_json()
+
+    list_data_collections = list_data_collection
+
+    def get_data_collection(self, data_collection_id: int) -> Any:
+        """Get a data collection with its ``file_specifications``."""
+        return self.data_collections.fetch_json(
+            data_collection_id, {"expand": "file_specifications"}
+        )
+
+    def create_data_file(
+        self, file_path: str | os.PathLike[str], use_chunked_upload: bool = False
+    ) -> Any:
+        """Upload a file as a data file (direct multipart, or chunked when asked)."""
+        return self.uploads.data_file_json(Path(file_path), chunked=use_chunked_upload)
+
+    def upload_data_file(
+        self,
+        organized_file: Mapping[str, Any],
+        collection_id: int,
+        use_chunked_upload: bool = False,
+    ) -> Any:
+        """Upload an organised item's files; return the item for ``create_data_units``."""
+        return self.uploads.data_unit_item(
+            organized_file, collection_id, chunked=use_chunked_upload
+        )
+
+    def create_data_units(self, uploaded_files: Any) -> Any:
+        """Create data units from uploaded items (a list in, a list out)."""
+        return self.data_units.create_json(uploaded_files)
+
+    # -- seed API: HITL ----------------------------------------------------------------------
+
+    def get_assignment(self, pk: int) -> Any:
+        """Get assignment details by id (raw JSON)."""
+        return self.assignments.fetch_json(pk)
+
+    def list_assignments(
+        self,
+        params: Mapping[str, Any] | None = None,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """List assignments (first page, or every row lazily with ``list_all=True``)."""
+        return self._list(self.assignments, params, url_conversion, list_all)
+
+    def set_tags_assignments(
+        self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Set tags on assignments: ``{'assignment_ids': [...], 'tag_ids': [...]}``."""
+        body = tags_body(data, seed_ids_key="assignment_ids")
+        return self.assignments.action_json("set_tags", json=body, params=params)
+
+    # -- seed API: integration ---------------------------------------------------------------
+
+    def health_check_agent(self, token: str) -> Any:
+        """Check an agent's health (``POST agents/<token>/connect/``)."""
+        return self.agents.health_check(token)
+
+    def get_plugin(self, pk: int) -> Any:
+        """Get a plugin (raw JSON)."""
+        return self.plugins.fetch_json(pk)
+
+    def create_plugin(self, data: Mapping[str, Any]) -> Any:
+        """Create a plugin."""
+        return self.plugins.create_json(dict(data))
+
+    def update_plugin(self, pk: int, data: Mapping[str, Any]) -> Any:
+        """Update a plugin (PUT)."""
+        return self.plugins.update_json(pk, dict(data))
+
+    def run_plugin(self, pk: int | str, data: Any) -> Any:
+        """Run a plugin (id or code) with ``data``; returns the job it started."""
+        return self.plugins.action_json("run", pk, json=data)
+
+    def create_plugin_release(self, data: Mapping[str, Any], file: Any = None) -> Any:
+        """Create a plugin release; an archive in ``data['file']`` (or ``file``) goes multipart."""
+        return self.uploads.plugin_release_json(data, file=file)
+
+    def get_plugin_release(self, pk: int | str, params: Mapping[str, Any] | None = None) -> Any:
+        """Get a plugin release by id or ``'code@version'``."""
+        return self.plugin_releases.fetch_json(pk, params)
+
+    def list_jobs(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List jobs (first page envelope)."""
+        return self.jobs.list_json(params)
+
+    def get_job(self, pk: int, params: Mapping[str, Any] | None = None) -> Any:
+        """Get a job (raw JSON)."""
+        return self.jobs.fetch_json(pk, params)
+
+    def update_job(self, pk: int, data: Mapping[str, Any]) -> Any:
+        """Update a job (PATCH), e.g. ``{'status': 'SUCCEEDED'}``."""
+        return self.jobs.update_json(pk, dict(data), partial=True)
+
+    def list_job_console_logs(self, pk: int) -> Any:
+        """A job's console logs (first page envelope)."""
+        return self.jobs.action_json("console_logs", pk)
+
+    # -- seed API: storages ------------------------------------------------------------------
+
+    def list_storages(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List storages (first page envelope)."""
+        return self.storages.list_json(params)
+
+    def get_storage(self, pk: int) -> Any:
+        """Get a storage with its configuration."""
+        return self.storages.fetch_json(pk, {"with_configuration": "true"})
+
+    def create_storage(self, data: Mapping[str, Any]) -> Any:
+        """Create a storage (``provider`` one of :class:`StorageProvider`)."""
+        return self.storages.create_json(dict(data))
+
+    # -- seed API: ML ------------------------------------------------------------------------
+
+    def list_models(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List models (first page envelope)."""
+        return self.models.list_json(params)
+
+    def get_model(
+        self,
+        pk: int,
+        params: Mapping[str, Any] | None = None,
+        url_conversion: UrlConversion | None = None,
+    ) -> Any:
+        """Get a model; ``url_conversion`` rewrites its file URLs."""
+        conversion = check_url_conversion(url_conversion)
+        return convert_row(self.models.fetch_json(pk, params), conversion)
+
+    def create_model(self, data: Mapping[str, Any]) -> Any:
+        """Create a model; a ``'file'`` path is uploaded with the chunked protocol first."""
+        return self.uploads.model_json(data)
+
+    def list_ground_truth_events(
+        self,
+        params: Mapping[str, Any] | None = None,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """List ground-truth events (first page, or every row lazily with ``list_all=True``)."""
+        return self._list(self.ground_truth_events, params, url_conversion, list_all)
+
+    def get_ground_truth_version(self, pk: int) -> Any:
+        """Get a ground-truth dataset version (raw JSON)."""
+        return self.ground_truth_versions.fetch_json(pk)
+
+    # -- shared listing behaviour of the seed API --------------------------------------------
+
+    def _list(
+        self,
+        manager: ReadManager[Any],
+        params: Mapping[str, Any] | None,
+        url_conversion: UrlConversion | None,
+        list_all: bool,
+    ) -> Any:
+        conversion = check_url_conversion(url_conversion)
+        if params is not None and not isinstance(params, Mapping):
+            raise TypeError(f"params must be a mapping, got {type(params).__name__}")
+        if list_all:
+            return _lazy(convert_rows(manager.iter_json(params), conversion))
+        return convert_page(manager.list_json(params), conversion)
+
+
+def _lazy(rows: Iterator[Any]) -> Iterator[Any]:
+    """Wrap so nothing is requested before the first ``next()``."""
+    yield from rows

@@ -1,0 +1,244 @@
+"""Base classes of the typed resources: ``Record`` (a value read from the wire) and ``Resource``
+(an addressable object with an id and a manager: refresh, save, delete, lazy loading).
+
+Resources are slotted attrs classes with fully annotated fields. Three things are special:
+
+* **Partial and lazy objects.** A field the server did not send stays *unset*. Reading it calls
+  ``__getattr__`` (only ever reached for unset slots, so loaded objects pay nothing), which loads
+  the full object once. ``manager.ref(42)`` and foreign keys (``task.project``) return such stubs:
+  no request until a field other than ``id`` is read, or ``fetch()`` is called.
+* **Forward compatibility.** Fields the SDK does not know are kept in ``_extra`` and sent back
+  unchanged on save.
+* **Change tracking.** ``_raw`` keeps the row as received; ``save()`` sends only the fields whose
+  wire form differs from it, nested edits included (values are copied on read, so in-place edits
+  are visible).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from synapse_sdk._converter import plan_for
+
+if TYPE_CHECKING:
+    from synapse_sdk.resources._manager import ReadManager
+
+__all__ = ["Record", "Resource", "fk", "wire"]
+
+_MISSING = object()
+
+
+def wire(name: str, **kwargs: Any) -> Any:
+    """An attrs field whose wire (JSON) name differs from the attribute name."""
+    metadata = {**kwargs.pop("metadata", {}), "wire": name}
+    return attrs.field(metadata=metadata, **kwargs)
+
+
+def fk(name: str, target: str, **kwargs: Any) -> Any:
+    """A foreign-key id field: wire key ``name``, pointing at the manager ``target``.
+
+    The server may also send the key expanded to an object (``?expand=``); the id is kept in the
+    field and the object is cached for the matching navigation property.
+    """
+    metadata = {**kwargs.pop("metadata", {}), "wire": name, "fk": target}
+    kwargs.setdefault("default", None)
+    return attrs.field(metadata=metadata, **kwargs)
+
+
+class Record:
+    """A value object read from the wire (e.g. a data collection's file specification)."""
+
+    __slots__ = ("_extra",)
+    __record__: ClassVar[bool] = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form: JSON-ready, unknown fields included, unset fields left out."""
+        return plan_for(type(self)).to_wire(self)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Fields the server sent that this SDK version does not know (kept and sent back)."""
+        try:
+            value: dict[str, Any] = object.__getattribute__(self, "_extra")
+        except AttributeError:
+            return {}
+        return value
+
+    def _loaded_items(self) -> list[tuple[str, Any]]:
+        items = []
+        for field in attrs.fields(type(self)):  # type: ignore[arg-type]
+            try:
+                items.append((field.name, object.__getattribute__(self, field.name)))
+            except AttributeError:
+                continue
+        return items
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self._loaded_items()[:8])
+        return f"{type(self).__name__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Record)
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th>{html.escape(name)}</th><td>{html.escape(_short(value))}</td></tr>"
+            for name, value in self._loaded_items()
+        )
+        return f"<table><caption>{html.escape(type(self).__name__)}</caption>{rows}</table>"
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Resource(Record):
+    """An object with an id on a REST endpoint: ``refresh()``, ``save()``, ``delete()``.
+
+    Equality and hashing follow the identity on the server: same type and same id.
+    """
+
+    __slots__ = ("_cache", "_manager", "_raw")
+
+    if TYPE_CHECKING:
+        id: Any
+        _manager: ReadManager[Any] | None
+        _raw: dict[str, Any] | None
+        _cache: dict[str, Any] | None
+    else:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for *unset* slots: private state not yet set, or a field the server
+            # did not send (partial object / stub). Loaded objects never come here.
+            if name in ("_manager", "_raw", "_cache"):
+                return None
+            if name.startswith("__") or name not in attrs.fields_dict(type(self)):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            manager = self._manager
+            if manager is None or name == "id":
+                raise AttributeError(
+                    f"{type(self).__name__}.{name} was not loaded and the object has no client"
+                )
+            self._load()
+            try:
+                return object.__getattribute__(self, name)
+            except AttributeError:
+                raise AttributeError(
+                    f"the server's {type(self).__name__} has no field {name!r}"
+                ) from None
+
+    def _load(self) -> None:
+        manager = self._require_manager()
+        raw = manager.fetch_json(self.id)
+        self._apply(raw)
+
+    def _apply(self, raw: dict[str, Any]) -> None:
+        """Replace the object's state with a fresh wire row (as received from the server)."""
+        try:
+            object.__delattr__(self, "_extra")
+        except AttributeError:
+            pass
+        object.__setattr__(self, "_cache", None)
+        plan_for(type(self)).fill(self, raw)
+        object.__setattr__(self, "_raw", raw)
+
+    def _require_manager(self) -> ReadManager[Any]:
+        manager = self._manager
+        if manager is None:
+            raise RuntimeError(
+                f"this {type(self).__name__} is not bound to a client; "
+                f"get it through a manager (client.{type(self).__name__.lower()}s.get(id))"
+            )
+        return manager
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the object holds the server's full row (not a stub or a partial row)."""
+        return self._raw is not None and all(
+            f.wire in self._raw for f in plan_for(type(self)).fields
+        )
+
+    def fetch(self) -> Resource:
+        """Load the object if it is a stub or partial; return it."""
+        if not self.is_loaded:
+            self._load()
+        return self
+
+    def refresh(self) -> Resource:
+        """Reload every field from the server; return the object."""
+        self._load()
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The wire fields that differ from what the server last sent (nested edits included)."""
+        current = self.to_dict()
+        plan = plan_for(type(self))
+        # Compare with the raw row as this SDK would write it (timestamps normalised etc.).
+        baseline = plan.to_wire(plan.build(self._raw)) if self._raw else {}
+        return {k: v for k, v in current.items() if baseline.get(k, _MISSING) != v}
+
+    def save(self) -> Resource:
+        """Send the changed fields (PATCH, or PUT where the endpoint only has that); return self.
+
+        Nothing is sent when nothing changed.
+        """
+        manager = self._require_manager()
+        changed = self.changes()
+        if not changed:
+            return self
+        raw = manager.save_json(self.id, changed, self.to_dict())
+        if isinstance(raw, dict):
+            self._apply(raw)
+        return self
+
+    def delete(self) -> None:
+        """Delete the object on the server."""
+        self._require_manager().delete_json(self.id)
+
+    def _related(self, attr: str, target: str) -> Any:
+        """The object a foreign key points at: the expanded copy if the server sent one, else a
+        stub that loads on first use. ``None`` when the key is null."""
+        pk = getattr(self, attr)
+        if pk is None:
+            return None
+        manager = self._require_manager().related(target)
+        cached = (self._cache or {}).get(attr)
+        if cached is not None:
+            return manager.build(cached[1], "")
+        return manager.ref(pk)
+
+    def __repr__(self) -> str:
+        try:
+            pk = object.__getattribute__(self, "id")
+        except AttributeError:
+            pk = "?"
+        if self._raw is None and self._manager is not None:
+            return f"<{type(self).__name__} id={pk!r} (not loaded)>"
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in self._loaded_items()[:6] if name != "id"
+        )
+        return f"<{type(self).__name__} id={pk!r} {shown}>"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return bool(_get(self, "id") == _get(other, "id") and _get(self, "id") is not _MISSING)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash((type(self), _get(self, "id")))
+
+
+def _get(obj: object, name: str) -> Any:
+    try:
+        return object.__getattribute__(obj, name)
+    except AttributeError:
+        return _MISSING

@@ -1,0 +1,298 @@
+"""Plugins, plugin releases, jobs and agents (``plugins/``, ``plugin_releases/``, ``jobs/``,
+``agents/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import attrs
+
+from synapse_sdk._converter import plan_for
+from synapse_sdk._endpoint import Action, Endpoint
+from synapse_sdk._query import QuerySet
+from synapse_sdk.resources._base import Record, Resource, fk
+from synapse_sdk.resources._enums import JobStatus, LogLevel, PluginCategory
+from synapse_sdk.resources._manager import Manager, ReadManager
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = [
+    "AGENTS",
+    "JOBS",
+    "PLUGINS",
+    "PLUGIN_RELEASES",
+    "Agent",
+    "AgentManager",
+    "Job",
+    "JobFilters",
+    "JobLog",
+    "JobManager",
+    "Plugin",
+    "PluginManager",
+    "PluginRelease",
+    "PluginReleaseManager",
+]
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Plugin(Resource):
+    """A plugin (code that runs as jobs on agents)."""
+
+    id: int
+    code: str = ""
+    name: str = ""
+    category: PluginCategory | str | None = None
+    description: str | None = None
+    is_active: bool = True
+    is_public: bool = False
+    config: dict[str, Any] | None = None
+    created: dt.datetime | None = None
+
+    def run(
+        self, action: str | None = None, params: dict[str, Any] | None = None, **body: Any
+    ) -> Job:
+        """Run the plugin (``POST plugins/<id>/run/``) and return the job it started.
+
+        Args:
+            action: The plugin action to run (``"train"``, ``"export"`` ...).
+            params: The action's parameters.
+            **body: Other run options sent as given (``agent``, ``version``, ``debug`` ...).
+        """
+        payload = dict(body)
+        if action is not None:
+            payload["action"] = action
+        if params is not None:
+            payload["params"] = params
+        raw = self._require_manager().action_json("run", self.id, json=payload)
+        job: Job = self._require_manager().related("jobs").build(raw)
+        return job
+
+    @property
+    def releases(self) -> PluginReleaseManager:
+        """The plugin's releases: ``plugin.releases.all()``."""
+        result: PluginReleaseManager = (
+            self._require_manager().related("plugin_releases").scoped(plugin=self.id)
+        )
+        return result
+
+
+class PluginFilters(TypedDict, total=False):
+    """Filters of ``client.plugins.filter()``."""
+
+    code: str
+    category: PluginCategory | str
+    is_active: bool
+    search: str
+
+
+PLUGINS = Endpoint(
+    name="plugins",
+    path="plugins/",
+    id_kind="lookup",
+    ops=frozenset({"get", "list", "create", "update"}),
+    filters={"code": "str", "category": "str", "is_active": "bool", "search": "str"},
+    actions={"run": Action("POST", "run/")},
+)
+
+
+class PluginManager(Manager[Plugin]):
+    """``client.plugins``: ``get``, ``create``, ``update`` (PUT) and ``run``."""
+
+    endpoint = PLUGINS
+    resource = Plugin
+
+    def filter(self, **filters: Unpack[PluginFilters]) -> QuerySet[Plugin]:
+        """Plugins matching ``filters`` (lazy)."""
+        return self._filter(filters)
+
+    def run(self, plugin: int | str, **body: Any) -> Job:
+        """Run plugin ``plugin`` (id or code) with ``body`` and return the job it started."""
+        raw = self.action_json("run", plugin, json=body)
+        job: Job = self.related("jobs").build(raw)
+        return job
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class PluginRelease(Resource):
+    """A released version of a plugin."""
+
+    id: int
+    plugin_id: int | None = fk("plugin", "plugins")
+    version: str = ""
+    config: dict[str, Any] | None = None
+    requirements: list[str] = attrs.field(factory=list)
+    debug: bool = False
+    readme: str | None = None
+    file: str | None = None
+    created: dt.datetime | None = None
+
+    @property
+    def plugin(self) -> Plugin | None:
+        """The released plugin (embedded with ``expand("plugin")``, else loaded on use)."""
+        result: Plugin | None = self._related("plugin_id", "plugins")
+        return result
+
+
+PLUGIN_RELEASES = Endpoint(
+    name="plugin_releases",
+    path="plugin_releases/",
+    id_kind="lookup",
+    ops=frozenset({"get", "list", "create"}),
+    filters={"plugin": "any"},
+    expand=frozenset({"plugin"}),
+)
+
+
+class PluginReleaseManager(Manager[PluginRelease]):
+    """``client.plugin_releases``: by id or ``"code@version"``."""
+
+    endpoint = PLUGIN_RELEASES
+    resource = PluginRelease
+
+    def filter(self, *, plugin: int | str | None = None) -> QuerySet[PluginRelease]:
+        """Releases of ``plugin`` (id or code)."""
+        return self._filter({"plugin": plugin} if plugin is not None else {})
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class JobLog(Record):
+    """One console log line of a job."""
+
+    id: int | None = None
+    message: str = ""
+    level: LogLevel | str | None = None
+    datetime: dt.datetime | None = None
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Job(Resource):
+    """A plugin run. ``wait()`` polls until it finishes."""
+
+    id: int
+    plugin_release_id: int | None = fk("plugin_release", "plugin_releases")
+    plugin_id: int | None = fk("plugin", "plugins")
+    action: str | None = None
+    status: JobStatus | str | None = None
+    params: dict[str, Any] | None = None
+    progress_record: dict[str, Any] | None = None
+    metrics_record: dict[str, Any] | None = None
+    result: Any = None
+    meta: dict[str, Any] | None = None
+    created: dt.datetime | None = None
+    started: dt.datetime | None = None
+    finished: dt.datetime | None = None
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the job reached a final status (SUCCEEDED, FAILED or STOPPED)."""
+        return isinstance(self.status, JobStatus) and self.status.is_terminal
+
+    def logs(self) -> list[JobLog]:
+        """The job's console log lines (all pages)."""
+        manager = self._require_manager()
+        return [
+            plan_for(JobLog).build(row) for row in manager.iter_action_rows("console_logs", self.id)
+        ]
+
+    def wait(
+        self,
+        timeout: float = 600.0,
+        *,
+        poll: float = 0.2,
+        max_poll: float = 5.0,
+        on_update: Callable[[Job], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Job:
+        """Poll until the job finishes; return it.
+
+        The poll interval starts at ``poll`` seconds and grows by half each time up to
+        ``max_poll`` (capped backoff).
+
+        Raises:
+            TimeoutError: The job had not finished after ``timeout`` seconds (it keeps running).
+        """
+        deadline = clock() + timeout
+        interval = poll
+        while True:
+            self.refresh()
+            if on_update is not None:
+                on_update(self)
+            if self.is_finished:
+                return self
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"job {self.id} still {self.status} after {timeout:g} s; "
+                    "call wait() again or check job.status later"
+                )
+            sleep(min(interval, remaining))
+            interval = min(max_poll, interval * 1.5)
+
+
+class JobFilters(TypedDict, total=False):
+    """Filters of ``client.jobs.filter()``."""
+
+    status: JobStatus | str
+    plugin: int
+    plugin_release: int
+    action: str
+
+
+JOBS = Endpoint(
+    name="jobs",
+    path="jobs/",
+    ops=frozenset({"get", "list", "partial_update"}),
+    filters={"status": "str", "plugin": "int", "plugin_release": "int", "action": "str"},
+    actions={"console_logs": Action("GET", "console_logs/")},
+)
+
+
+class JobManager(ReadManager[Job]):
+    """``client.jobs``: listing, ``get``, ``update`` (PATCH)."""
+
+    endpoint = JOBS
+    resource = Job
+
+    def filter(self, **filters: Unpack[JobFilters]) -> QuerySet[Job]:
+        """Jobs matching ``filters`` (lazy)."""
+        return self._filter(filters)
+
+    def update(self, pk: int, **data: Any) -> Job:
+        """Change a job (status, progress_record, result ...) with PATCH."""
+        return self.build(self.update_json(pk, data, partial=True))
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Agent(Resource):
+    """An agent that runs jobs."""
+
+    id: int
+    name: str = ""
+    url: str | None = None
+    status: str | None = None
+    created: dt.datetime | None = None
+
+
+AGENTS = Endpoint(
+    name="agents",
+    path="agents/",
+    ops=frozenset({"list"}),
+    filters={"id": "int", "status": "str"},
+    actions={"connect": Action("POST", "agents/{id}/connect/", absolute=True, id_kind="lookup")},
+)
+
+
+class AgentManager(ReadManager[Agent]):
+    """``client.agents``: listing and the connect health check."""
+
+    endpoint = AGENTS
+    resource = Agent
+
+    def health_check(self, token: str) -> Any:
+        """``POST agents/<token>/connect/``: the agent's health status and metadata."""
+        return self.action_json("connect", token)

@@ -1,0 +1,274 @@
+"""Models, storages and ground truth (``models/``, ``storages/``, ``ground_truth_datasets/``,
+``ground_truth_dataset_versions/``, ``sdk/ground_truth_events/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import attrs
+
+from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._query import QuerySet
+from synapse_sdk.resources._base import Resource, fk
+from synapse_sdk.resources._enums import GroundTruthCategory, StorageCategory, StorageProvider
+from synapse_sdk.resources._manager import Manager, ReadManager
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = [
+    "GROUND_TRUTH_DATASETS",
+    "GROUND_TRUTH_EVENTS",
+    "GROUND_TRUTH_VERSIONS",
+    "MODELS",
+    "STORAGES",
+    "GroundTruthDataset",
+    "GroundTruthDatasetManager",
+    "GroundTruthEvent",
+    "GroundTruthEventFilters",
+    "GroundTruthEventManager",
+    "GroundTruthVersion",
+    "GroundTruthVersionManager",
+    "Model",
+    "ModelFilters",
+    "ModelManager",
+    "Storage",
+    "StorageFilters",
+    "StorageManager",
+]
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Model(Resource):
+    """A trained model; ``file`` is the URL of its archive."""
+
+    id: int
+    name: str = ""
+    description: str | None = None
+    category: str | None = None
+    project_id: int | None = fk("project", "projects")
+    plugin: str | None = None
+    version: str | None = None
+    checkpoint: int | None = None
+    configuration: dict[str, Any] | None = None
+    file: str | None = None
+    size: int | None = None
+    is_released: bool = False
+    created: dt.datetime | None = None
+
+
+class ModelFilters(TypedDict, total=False):
+    """Filters of ``client.models.filter()``."""
+
+    project: int
+    plugin: str
+    is_released: bool
+    name: str
+
+
+MODELS = Endpoint(
+    name="models",
+    path="models/",
+    ops=frozenset({"get", "list", "create"}),
+    filters={"project": "int", "plugin": "str", "is_released": "bool", "name": "str"},
+)
+
+
+class ModelManager(Manager[Model]):
+    """``client.models``: listing, ``get``; ``client.uploads.create_model`` uploads a file."""
+
+    endpoint = MODELS
+    resource = Model
+
+    def filter(self, **filters: Unpack[ModelFilters]) -> QuerySet[Model]:
+        """Models matching ``filters`` (lazy)."""
+        return self._filter(filters)
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Storage(Resource):
+    """A storage backend configuration."""
+
+    id: int
+    name: str = ""
+    category: StorageCategory | str | None = None
+    provider: StorageProvider | str | None = None
+    configuration: dict[str, Any] | None = None
+    is_default: bool = False
+    created: dt.datetime | None = None
+
+
+class StorageFilters(TypedDict, total=False):
+    """Filters of ``client.storages.filter()``."""
+
+    category: StorageCategory | str
+    provider: StorageProvider | str
+    is_default: bool
+
+
+STORAGES = Endpoint(
+    name="storages",
+    path="storages/",
+    ops=frozenset({"get", "list", "create"}),
+    filters={"category": "str", "provider": "str", "is_default": "bool"},
+    ordering=frozenset({"id", "created", "name"}),
+)
+
+
+class StorageManager(Manager[Storage]):
+    """``client.storages``."""
+
+    endpoint = STORAGES
+    resource = Storage
+
+    def filter(self, **filters: Unpack[StorageFilters]) -> QuerySet[Storage]:
+        """Storages matching ``filters`` (lazy)."""
+        return self._filter(filters)
+
+    def default(self) -> Storage | None:
+        """The tenant's default storage (``is_default``), else the first one, else ``None``."""
+        return self.filter(is_default=True).first() or self.all().first()
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class GroundTruthDataset(Resource):
+    """A ground-truth dataset."""
+
+    id: int
+    name: str = ""
+    project_id: int | None = fk("project", "projects")
+    description: str | None = None
+    created: dt.datetime | None = None
+
+    @property
+    def versions(self) -> GroundTruthVersionManager:
+        """The dataset's versions."""
+        result: GroundTruthVersionManager = (
+            self._require_manager()
+            .related("ground_truth_versions")
+            .scoped(ground_truth_dataset=self.id)
+        )
+        return result
+
+
+GROUND_TRUTH_DATASETS = Endpoint(
+    name="ground_truth_datasets",
+    path="ground_truth_datasets/",
+    filters={"project": "int", "name": "str"},
+)
+
+
+class GroundTruthDatasetManager(ReadManager[GroundTruthDataset]):
+    """``client.ground_truth_datasets``."""
+
+    endpoint = GROUND_TRUTH_DATASETS
+    resource = GroundTruthDataset
+
+    def filter(
+        self, *, project: int | None = None, name: str | None = None
+    ) -> QuerySet[GroundTruthDataset]:
+        """Datasets matching the filters (lazy)."""
+        return self._filter(
+            {k: v for k, v in (("project", project), ("name", name)) if v is not None}
+        )
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class GroundTruthVersion(Resource):
+    """A version of a ground-truth dataset."""
+
+    id: int
+    version: str = ""
+    ground_truth_dataset_id: int | None = fk("ground_truth_dataset", "ground_truth_datasets")
+    description: str | None = None
+    is_archived: bool = False
+    created: dt.datetime | None = None
+
+    @property
+    def events(self) -> QuerySet[GroundTruthEvent]:
+        """The version's ground-truth events (lazy)."""
+        manager = self._require_manager().related("ground_truth_events")
+        assert isinstance(manager, GroundTruthEventManager)
+        return manager.filter(ground_truth_dataset_versions=[self.id])
+
+
+GROUND_TRUTH_VERSIONS = Endpoint(
+    name="ground_truth_versions",
+    path="ground_truth_dataset_versions/",
+    filters={"ground_truth_dataset": "int", "is_archived": "bool"},
+)
+
+
+class GroundTruthVersionManager(ReadManager[GroundTruthVersion]):
+    """``client.ground_truth_versions``."""
+
+    endpoint = GROUND_TRUTH_VERSIONS
+    resource = GroundTruthVersion
+
+    def filter(
+        self, *, ground_truth_dataset: int | None = None, is_archived: bool | None = None
+    ) -> QuerySet[GroundTruthVersion]:
+        """Versions matching the filters (lazy)."""
+        pairs = (("ground_truth_dataset", ground_truth_dataset), ("is_archived", is_archived))
+        return self._filter({k: v for k, v in pairs if v is not None})
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class GroundTruthEvent(Resource):
+    """A ground-truth history event (``id`` repeats across events of one ground truth;
+    ``pgh_id`` is unique)."""
+
+    id: int
+    pgh_id: int | None = None
+    pgh_obj_id: int | None = None
+    pgh_label: str | None = None
+    ground_truth_dataset_id: int | None = fk("ground_truth_dataset", "ground_truth_datasets")
+    ground_truth_dataset_version_id: int | None = fk(
+        "ground_truth_dataset_version", "ground_truth_versions"
+    )
+    data_unit_id: int | None = fk("data_unit", "data_units")
+    category: GroundTruthCategory | str | None = None
+    classes: list[str] = attrs.field(factory=list)
+    data: Any = None
+    files: dict[str, Any] | None = None
+    created: dt.datetime | None = None
+
+
+class GroundTruthEventFilters(TypedDict, total=False):
+    """Filters of ``client.ground_truth_events.filter()``."""
+
+    ground_truth_dataset_versions: int | Sequence[int]
+    ground_truth: int
+    category: GroundTruthCategory | str
+    categories: Sequence[str]
+    classes: str | Sequence[str]
+    data_unit: int
+
+
+GROUND_TRUTH_EVENTS = Endpoint(
+    name="ground_truth_events",
+    path="sdk/ground_truth_events/",
+    ops=frozenset({"list"}),
+    filters={
+        "ground_truth_dataset_versions": "ints",
+        "ground_truth": "int",
+        "category": "str",
+        "categories": "strs",
+        "classes": "strs",
+        "data_unit": "int",
+    },
+    ordering=frozenset({"id", "pgh_id", "created"}),
+)
+
+
+class GroundTruthEventManager(ReadManager[GroundTruthEvent]):
+    """``client.ground_truth_events`` (``sdk/ground_truth_events/``)."""
+
+    endpoint = GROUND_TRUTH_EVENTS
+    resource = GroundTruthEvent
+
+    def filter(self, **filters: Unpack[GroundTruthEventFilters]) -> QuerySet[GroundTruthEvent]:
+        """Events matching ``filters`` (lazy)."""
+        return self._filter(filters)

@@ -1,0 +1,137 @@
+"""Projects and task tags (``projects/``, ``task_tags/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import attrs
+
+from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._query import QuerySet
+from synapse_sdk.resources._base import Resource, fk
+from synapse_sdk.resources._enums import ProjectCategory
+from synapse_sdk.resources._manager import ReadManager
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from synapse_sdk.resources.data import DataCollection
+    from synapse_sdk.resources.tasks import TaskManager
+
+__all__ = [
+    "PROJECTS",
+    "TASK_TAGS",
+    "Project",
+    "ProjectFilters",
+    "ProjectManager",
+    "TaskTag",
+    "TaskTagFilters",
+    "TaskTagManager",
+]
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Project(Resource):
+    """A labelling project."""
+
+    id: int
+    title: str = ""
+    description: str | None = None
+    category: ProjectCategory | str | None = None
+    data_collection_id: int | None = fk("data_collection", "data_collections")
+    configuration: dict[str, Any] = attrs.field(factory=dict)
+    settings: dict[str, Any] | None = None
+    access_level: str | None = None
+    is_archived: bool = False
+    created: dt.datetime | None = None
+    task_count: int | None = None
+
+    @property
+    def data_collection(self) -> DataCollection | None:
+        """The project's data collection (loaded on first use)."""
+        result: DataCollection | None = self._related("data_collection_id", "data_collections")
+        return result
+
+    @property
+    def tasks(self) -> TaskManager:
+        """The project's tasks: ``project.tasks.filter(status="completed")``."""
+        result: TaskManager = self._require_manager().related("tasks").scoped(project=self.id)
+        return result
+
+    @property
+    def task_tags(self) -> TaskTagManager:
+        """The project's task tags."""
+        result: TaskTagManager = (
+            self._require_manager().related("task_tags").scoped(project=self.id)
+        )
+        return result
+
+
+class ProjectFilters(TypedDict, total=False):
+    """Filters of ``client.projects.filter()``."""
+
+    title: str
+    category: str
+    is_archived: bool
+    search: str
+
+
+PROJECTS = Endpoint(
+    name="projects",
+    path="projects/",
+    filters={"title": "str", "category": "str", "is_archived": "bool", "search": "str"},
+    ordering=frozenset({"id", "created", "title"}),
+)
+
+
+class ProjectManager(ReadManager[Project]):
+    """``client.projects``: ``get(id)``, ``filter(...)``, ``all()``."""
+
+    endpoint = PROJECTS
+    resource = Project
+
+    def filter(self, **filters: Unpack[ProjectFilters]) -> QuerySet[Project]:
+        """Projects matching ``filters`` (lazy)."""
+        return self._filter(filters)
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class TaskTag(Resource):
+    """A tag that can be put on tasks and assignments."""
+
+    id: int
+    project_id: int | None = fk("project", "projects")
+    name: str = ""
+    color: str | None = None
+    category: str | None = None
+    description: str | None = None
+    meta: dict[str, Any] | None = None
+    created: dt.datetime | None = None
+
+
+class TaskTagFilters(TypedDict, total=False):
+    """Filters of ``client.task_tags.filter()``."""
+
+    project: int
+    name: str
+    category: str
+
+
+TASK_TAGS = Endpoint(
+    name="task_tags",
+    path="task_tags/",
+    filters={"project": "int", "name": "str", "category": "str"},
+    ordering=frozenset({"id", "created", "name"}),
+)
+
+
+class TaskTagManager(ReadManager[TaskTag]):
+    """``client.task_tags``."""
+
+    endpoint = TASK_TAGS
+    resource = TaskTag
+
+    def filter(self, **filters: Unpack[TaskTagFilters]) -> QuerySet[TaskTag]:
+        """Task tags matching ``filters`` (lazy)."""
+        return self._filter(filters)

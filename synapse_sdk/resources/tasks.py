@@ -1,0 +1,342 @@
+"""Tasks and assignments (``tasks/``, ``sdk/tasks/``, ``assignments/``, ``sdk/assignments/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+import attrs
+
+from synapse_sdk._endpoint import Action, Endpoint, FilterKind
+from synapse_sdk._query import QuerySet
+from synapse_sdk.resources._base import Resource, fk
+from synapse_sdk.resources._enums import AssignmentReviewStatus, AssignmentStatus, TaskStatus
+from synapse_sdk.resources._manager import Manager, ReadManager
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from synapse_sdk.resources.data import DataUnit
+    from synapse_sdk.resources.projects import Project
+
+__all__ = [
+    "ASSIGNMENTS",
+    "TASKS",
+    "Assignment",
+    "AssignmentFilters",
+    "AssignmentManager",
+    "Task",
+    "TaskFilters",
+    "TaskManager",
+    "tags_body",
+]
+
+TagAction = Literal["add", "remove"]
+
+
+def tags_body(
+    data: Mapping[str, Any] | None = None,
+    *,
+    ids: Iterable[int] = (),
+    tags: Iterable[int] = (),
+    action: str = "add",
+    seed_ids_key: str = "task_ids",
+) -> dict[str, Any]:
+    """Build the wire body of ``set_tags`` from the seed's keys or the wire keys.
+
+    Accepts ``{"task_ids"/"assignment_ids": [...], "tag_ids": [...]}`` (the seed's form) and
+    ``{"ids": [...], "tags": [...], "action": "add"}`` (the wire form); sends the wire form.
+    """
+    if data is not None:
+        unknown = set(data) - {"ids", "tags", "action", seed_ids_key, "tag_ids"}
+        if unknown:
+            raise TypeError(f"unknown set_tags keys: {', '.join(sorted(unknown))}")
+        ids = data.get("ids", data.get(seed_ids_key, ()))
+        tags = data.get("tags", data.get("tag_ids", ()))
+        action = data.get("action", action)
+    if action not in ("add", "remove"):
+        raise ValueError(f"set_tags action must be 'add' or 'remove', got {action!r}")
+    id_list, tag_list = list(ids), list(tags)
+    for name, values in (("ids", id_list), ("tags", tag_list)):
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise TypeError(f"set_tags {name} must be positive ints, got {value!r}")
+    if not id_list:
+        raise ValueError("set_tags needs at least one object id")
+    return {"ids": id_list, "tags": tag_list, "action": action}
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Task(Resource):
+    """A unit of annotation work on one data unit."""
+
+    id: int
+    project_id: int | None = fk("project", "projects")
+    data_unit_id: int | None = fk("data_unit", "data_units")
+    workshop: int | None = None
+    meta: dict[str, Any] | None = None
+    data: Any = None
+    status: TaskStatus | str | None = None
+    is_discarded: bool = False
+    tags: list[int] = attrs.field(factory=list)
+    assignments: list[int] = attrs.field(factory=list)
+    created: dt.datetime | None = None
+    modified: dt.datetime | None = None
+
+    @property
+    def project(self) -> Project | None:
+        """The task's project (loaded on first use)."""
+        result: Project | None = self._related("project_id", "projects")
+        return result
+
+    @property
+    def data_unit(self) -> DataUnit | None:
+        """The task's data unit (embedded with ``expand("data_unit")``, else loaded on use)."""
+        result: DataUnit | None = self._related("data_unit_id", "data_units")
+        return result
+
+    def annotate(
+        self,
+        data: Any,
+        *,
+        action: Literal["save", "submit"] | None = None,
+        schema: Literal["dm_schema_v1", "any"] | None = None,
+    ) -> Task:
+        """Submit annotation ``data`` (``PUT tasks/<id>/annotate_task_data/``); updates ``self``.
+
+        Args:
+            data: The annotation. Sent as given unless ``action`` is set, in which case the body
+                is ``{"action": action, "data": data}``.
+            action: ``"save"`` (draft) or ``"submit"``.
+            schema: ``"any"`` skips the backend's DM-schema validation.
+        """
+        manager = self._require_manager()
+        body = data if action is None else {"action": action, "data": data}
+        params = {"schema": schema} if schema else None
+        raw = manager.action_json("annotate", self.id, json=body, params=params)
+        if isinstance(raw, dict):
+            self._apply(raw)
+        return self
+
+    def set_tags(self, tags: Sequence[int], *, action: TagAction = "add") -> Any:
+        """Add (or remove) task tags on this task."""
+        body = tags_body(ids=[self.id], tags=tags, action=action)
+        return self._require_manager().action_json("set_tags", json=body)
+
+
+_TASK_FILTERS: dict[str, FilterKind] = {
+    "project": "int",
+    "id": "int",
+    "id__in": "ints",
+    "id__gt": "int",
+    "id__gte": "int",
+    "id__lt": "int",
+    "id__lte": "int",
+    "ids": "ints",
+    "ids_ex": "ints",
+    "is_discarded": "bool",
+    "has_assignment": "bool",
+    "status": "str",
+    "status_label": "str",
+    "status_review": "str",
+    "assignments": "ints",
+    "labelers": "ints",
+    "reviewers": "ints",
+    "tags": "ints",
+    "data_unit": "int",
+    "created__gt": "datetime",
+    "created__gte": "datetime",
+    "created__lt": "datetime",
+    "created__lte": "datetime",
+    "search": "str",
+}
+
+
+class TaskFilters(TypedDict, total=False):
+    """Filters of ``client.tasks.filter()`` (``sdk/tasks/``)."""
+
+    project: int
+    id: int
+    id__in: Sequence[int]
+    id__gt: int
+    id__gte: int
+    id__lt: int
+    id__lte: int
+    ids: Sequence[int]
+    ids_ex: Sequence[int]
+    is_discarded: bool
+    has_assignment: bool
+    status: TaskStatus | str
+    status_label: AssignmentStatus | str
+    status_review: AssignmentReviewStatus | str
+    assignments: int | Sequence[int]
+    labelers: int | Sequence[int]
+    reviewers: int | Sequence[int]
+    tags: int | Sequence[int]
+    data_unit: int
+    created__gt: dt.datetime | str
+    created__gte: dt.datetime | str
+    created__lt: dt.datetime | str
+    created__lte: dt.datetime | str
+    search: str
+
+
+TASKS = Endpoint(
+    name="tasks",
+    path="tasks/",
+    list_path="sdk/tasks/",
+    ops=frozenset({"get", "list", "create"}),
+    filters=_TASK_FILTERS,
+    ordering=frozenset({"id", "created", "modified"}),
+    expand=frozenset({"data_unit"}),
+    actions={
+        "annotate": Action("PUT", "annotate_task_data/"),
+        "set_tags": Action("POST", "set_tags/", detail=False),
+        "list_data": Action("GET", "sdk/tasks/data/", detail=False, absolute=True),
+        "list_files": Action("GET", "sdk/tasks/files/", detail=False, absolute=True),
+    },
+)
+
+
+def tasks_body(data: Any, project: int | None = None) -> Any:
+    """Normalise a task-creation body: the seed's list form or the wire form, both accepted."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        return {"project": project, **data} if project is not None else data
+    raise TypeError(
+        "create_tasks takes a list of {'project', 'data_unit'} objects or "
+        "{'project': id, 'data': [{'data_unit': id}, ...]}"
+    )
+
+
+class TaskManager(Manager[Task]):
+    """``client.tasks``: lazy listing from ``sdk/tasks/``, ``get``, ``create``, ``set_tags``."""
+
+    endpoint = TASKS
+    resource = Task
+
+    def filter(self, **filters: Unpack[TaskFilters]) -> QuerySet[Task]:
+        """Tasks matching ``filters`` (lazy; unknown keys raise ``TypeError``)."""
+        return self._filter(filters)
+
+    def create_many(self, data_units: Iterable[int], *, project: int | None = None) -> list[Task]:
+        """Create one task per data unit in ``project`` (one request)."""
+        project_id = project if project is not None else self._scope.get("project")
+        if project_id is None:
+            raise TypeError("create_many needs project= (or use project.tasks.create_many)")
+        body = {"project": project_id, "data": [{"data_unit": unit} for unit in data_units]}
+        raw = self.create_json(body)
+        rows = raw if isinstance(raw, list) else [raw]
+        return [self.build(row) for row in rows]
+
+    def set_tags(
+        self, ids: Sequence[int], tags: Sequence[int], *, action: TagAction = "add"
+    ) -> Any:
+        """Add (or remove) ``tags`` on the tasks ``ids`` in one request."""
+        return self.action_json("set_tags", json=tags_body(ids=ids, tags=tags, action=action))
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Assignment(Resource):
+    """A labeller's (and reviewer's) assignment to a task."""
+
+    id: int
+    project_id: int | None = fk("project", "projects")
+    task_id: int | None = fk("task", "tasks")
+    user: int | None = None
+    reviewer: int | None = None
+    status_label: AssignmentStatus | str | None = None
+    status_review: AssignmentReviewStatus | str | None = None
+    is_confirmed: bool = False
+    is_discarded: bool = False
+    data: Any = None
+    tags: list[int] = attrs.field(factory=list)
+    created: dt.datetime | None = None
+
+    @property
+    def task(self) -> Task | None:
+        """The assignment's task (loaded on first use)."""
+        result: Task | None = self._related("task_id", "tasks")
+        return result
+
+    def set_tags(self, tags: Sequence[int], *, action: TagAction = "add") -> Any:
+        """Add (or remove) tags on this assignment."""
+        body = tags_body(ids=[self.id], tags=tags, action=action)
+        return self._require_manager().action_json("set_tags", json=body)
+
+
+class AssignmentFilters(TypedDict, total=False):
+    """Filters of ``client.assignments.filter()`` (``sdk/assignments/``)."""
+
+    project: int
+    task: int
+    tasks: int | Sequence[int]
+    users: int | Sequence[int]
+    reviewers: int | Sequence[int]
+    status_label: AssignmentStatus | str
+    status_review: AssignmentReviewStatus | str
+    is_discarded: bool
+    is_confirmed: bool
+    tags: int | Sequence[int]
+    id__in: Sequence[int]
+    id__gt: int
+    id__gte: int
+    id__lt: int
+    id__lte: int
+    ids: Sequence[int]
+    ids_ex: Sequence[int]
+    created__gt: dt.datetime | str
+    created__gte: dt.datetime | str
+    created__lt: dt.datetime | str
+    created__lte: dt.datetime | str
+
+
+ASSIGNMENTS = Endpoint(
+    name="assignments",
+    path="assignments/",
+    list_path="sdk/assignments/",
+    filters={
+        "project": "int",
+        "task": "int",
+        "tasks": "ints",
+        "users": "ints",
+        "reviewers": "ints",
+        "status_label": "str",
+        "status_review": "str",
+        "is_discarded": "bool",
+        "is_confirmed": "bool",
+        "tags": "ints",
+        "id__in": "ints",
+        "id__gt": "int",
+        "id__gte": "int",
+        "id__lt": "int",
+        "id__lte": "int",
+        "ids": "ints",
+        "ids_ex": "ints",
+        "created__gt": "datetime",
+        "created__gte": "datetime",
+        "created__lt": "datetime",
+        "created__lte": "datetime",
+    },
+    actions={"set_tags": Action("POST", "set_tags/", detail=False)},
+)
+
+
+class AssignmentManager(ReadManager[Assignment]):
+    """``client.assignments``: lazy listing from ``sdk/assignments/``, ``get``, ``set_tags``."""
+
+    endpoint = ASSIGNMENTS
+    resource = Assignment
+
+    def filter(self, **filters: Unpack[AssignmentFilters]) -> QuerySet[Assignment]:
+        """Assignments matching ``filters`` (lazy)."""
+        return self._filter(filters)
+
+    def set_tags(
+        self, ids: Sequence[int], tags: Sequence[int], *, action: TagAction = "add"
+    ) -> Any:
+        """Add (or remove) ``tags`` on the assignments ``ids`` in one request."""
+        body = tags_body(ids=ids, tags=tags, action=action, seed_ids_key="assignment_ids")
+        return self.action_json("set_tags", json=body)
