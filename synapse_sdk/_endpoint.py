@@ -1,9 +1,9 @@
 """Endpoint declarations: each REST endpoint of the backend described once, as data.
 
 An :class:`Endpoint` names the collection path, the list path, the kind of id its detail routes
-take, the filters and orderings its list accepts, the operations it supports and its extra actions. The
-typed managers, the seed's flat methods, the local backend's route-parity test and the docs all read
-these declarations; no path string is written twice in the package.
+take, the filters and orderings its list accepts, the operations it supports and its extra
+actions. The typed managers, the seed's flat methods, the local backend's route-parity test and
+the docs all read these declarations; no path string is written twice in the package.
 
 This module also validates what goes into a URL or a query string, before any I/O:
 
