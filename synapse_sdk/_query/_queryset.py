@@ -46,7 +46,7 @@ class ListSource(PageSource, Protocol[R_co]):
         """Pages fetched ahead unless the query says otherwise."""
         ...
 
-    def build(self, row: dict[str, Any], path: str) -> R_co:
+    def build(self, row: dict[str, Any]) -> R_co:
         """Turn one wire row into an object."""
         ...
 
@@ -282,7 +282,7 @@ class QuerySet(Generic[R]):
             err.path = f"results[{index}]"
             raise err
         try:
-            result: R = build(row, "")
+            result: R = build(row)
         except ResponseValidationError as exc:
             exc.path = f"results[{index}].{exc.path}" if exc.path else f"results[{index}]"
             exc.message = f"page {page}, {exc.message} (at {exc.path})"

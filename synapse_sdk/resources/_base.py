@@ -213,7 +213,7 @@ class Resource(Record):
         manager = self._require_manager().related(target)
         cached = (self._cache or {}).get(attr)
         if cached is not None:
-            return manager.build(cached[1], "")
+            return manager.build(cached[1])
         return manager.ref(pk)
 
     def __repr__(self) -> str:

@@ -15,7 +15,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 
-from synapse_sdk._converter import plan_for
+import cattrs
+
+from synapse_sdk._converter import make_converter
 from synapse_sdk._endpoint import Endpoint, check_id, encode_query_value
 from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._http import UNSET, Multipart, Session, Timeout
@@ -29,9 +31,11 @@ R = TypeVar("R", bound=Resource)
 
 @attrs.frozen
 class ClientContext:
-    """What managers share: the session, listing defaults and the other managers (for FKs)."""
+    """What managers share: the session, the client's converter, listing defaults and the other
+    managers (for foreign-key navigation)."""
 
     session: Session
+    converter: cattrs.Converter = attrs.field(factory=make_converter, eq=False)
     page_size: int = 100
     prefetch: int = 4
     managers: dict[str, ReadManager[Any]] = attrs.field(factory=dict, eq=False)
@@ -59,12 +63,18 @@ class ReadManager(Generic[R]):
     def __init__(self, ctx: ClientContext, *, scope: Mapping[str, object] | None = None) -> None:
         self._ctx = ctx
         self._scope = dict(scope or {})
+        self._structure = ctx.converter.get_structure_hook(self.resource)
 
     def __repr__(self) -> str:
         scope = f" scope={self._scope}" if self._scope else ""
         return f"<{type(self).__name__} {self.endpoint.name}{scope}>"
 
     # -- ListSource protocol (used by QuerySet) ---------------------------------------------
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """The client's converter (one per client)."""
+        return self._ctx.converter
 
     @property
     def default_page_size(self) -> int:
@@ -83,9 +93,9 @@ class ReadManager(Generic[R]):
             "GET", url or self.endpoint.listing_path, params=params
         ).json()
 
-    def build(self, row: dict[str, Any], path: str = "") -> R:
-        """Structure one wire row into a bound resource."""
-        obj: R = plan_for(self.resource).build(row, path)
+    def build(self, row: dict[str, Any]) -> R:
+        """Structure one wire row into a resource bound to this manager (the client's converter)."""
+        obj: R = self._structure(row, self.resource)
         object.__setattr__(obj, "_manager", self)
         object.__setattr__(obj, "_raw", row)
         return obj

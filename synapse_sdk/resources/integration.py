@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
-from synapse_sdk._converter import plan_for
 from synapse_sdk._endpoint import Action, Endpoint
 from synapse_sdk._query import QuerySet
 from synapse_sdk.resources._base import Record, Resource, fk
@@ -195,7 +194,8 @@ class Job(Resource):
         """The job's console log lines (all pages)."""
         manager = self._require_manager()
         return [
-            plan_for(JobLog).build(row) for row in manager.iter_action_rows("console_logs", self.id)
+            manager.converter.structure(row, JobLog)
+            for row in manager.iter_action_rows("console_logs", self.id)
         ]
 
     def wait(

@@ -44,8 +44,8 @@ class FakeSource:
         nxt = f"http://x/sdk/tasks/?page={page + 1}&page_size={size}" if more else None
         return {"count": len(self.rows), "next": nxt, "previous": None, "results": chunk}
 
-    def build(self, row: dict[str, Any], path: str) -> Task:
-        task: Task = plan_for(Task).build(row, path)
+    def build(self, row: dict[str, Any]) -> Task:
+        task: Task = plan_for(Task).build(row)
         return task
 
 
