@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
-
 import cattrs
 
 from synapse_sdk._converter import make_converter
