@@ -24,6 +24,8 @@ import attrs
 from synapse_sdk._converter import plan_for
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from synapse_sdk.resources._manager import ReadManager
 
 __all__ = ["Record", "Resource", "fk", "wire"]
@@ -167,13 +169,13 @@ class Resource(Record):
             f.wire in self._raw for f in plan_for(type(self)).fields
         )
 
-    def fetch(self) -> Resource:
+    def fetch(self) -> Self:
         """Load the object if it is a stub or partial; return it."""
         if not self.is_loaded:
             self._load()
         return self
 
-    def refresh(self) -> Resource:
+    def refresh(self) -> Self:
         """Reload every field from the server; return the object."""
         self._load()
         return self
@@ -186,7 +188,7 @@ class Resource(Record):
         baseline = plan.to_wire(plan.build(self._raw)) if self._raw else {}
         return {k: v for k, v in current.items() if baseline.get(k, _MISSING) != v}
 
-    def save(self) -> Resource:
+    def save(self) -> Self:
         """Send the changed fields (PATCH, or PUT where the endpoint only has that); return self.
 
         Nothing is sent when nothing changed.

@@ -91,10 +91,9 @@ class PluginFilters(TypedDict, total=False):
 PLUGINS = Endpoint(
     name="plugins",
     path="plugins/",
-    id_kind="lookup",
     ops=frozenset({"get", "list", "create", "update"}),
     filters={"code": "str", "category": "str", "is_active": "bool", "search": "str"},
-    actions={"run": Action("POST", "run/")},
+    actions={"run": Action("POST", "run/", id_kind="lookup")},
 )
 
 

@@ -1,0 +1,134 @@
+"""The public door (house rule 1): ``synapse_sdk.__all__`` is pinned, importable and documented.
+
+Changing the public API means changing ``EXPECTED`` here (and the CHANGELOG) on purpose.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+import synapse_sdk
+import synapse_sdk.clients.exceptions
+
+EXPECTED = [
+    "Agent",
+    "Assignment",
+    "AuthenticationError",
+    "AuthorizationError",
+    "BackendClient",
+    "ClientConnectionError",
+    "ClientError",
+    "ClientTimeoutError",
+    "ConflictError",
+    "DataCollection",
+    "DataFile",
+    "DataUnit",
+    "DeadlineExceededError",
+    "FileSpecification",
+    "GroundTruthDataset",
+    "GroundTruthEvent",
+    "GroundTruthVersion",
+    "HTTPError",
+    "IntegrityError",
+    "Job",
+    "JobLog",
+    "JobStatus",
+    "Model",
+    "NotFoundError",
+    "OriginError",
+    "OutcomeUnknownError",
+    "Page",
+    "PermissionDeniedError",
+    "Plugin",
+    "PluginRelease",
+    "Project",
+    "QuerySet",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ResponseValidationError",
+    "RetryPolicy",
+    "ServerError",
+    "Storage",
+    "StorageCategory",
+    "StorageProvider",
+    "Task",
+    "TaskTag",
+    "Timeout",
+    "ValidationError",
+    "__version__",
+]
+
+PUBLIC = [name for name in EXPECTED if name != "__version__"]
+
+
+def test_all_is_pinned() -> None:
+    assert synapse_sdk.__all__ == EXPECTED
+
+
+def test_all_is_sorted_without_duplicates() -> None:
+    assert synapse_sdk.__all__ == sorted(set(synapse_sdk.__all__))
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_every_name_is_importable(name: str) -> None:
+    assert hasattr(synapse_sdk, name), f"synapse_sdk.__all__ lists {name!r} but it is missing"
+    namespace: dict[str, object] = {}
+    exec(f"from synapse_sdk import {name}", namespace)
+    assert namespace[name] is getattr(synapse_sdk, name)
+
+
+def test_star_import_gives_exactly_all() -> None:
+    namespace: dict[str, object] = {}
+    exec("from synapse_sdk import *", namespace)
+    assert sorted(k for k in namespace if k != "__builtins__") == sorted(EXPECTED)
+
+
+def test_no_public_name_is_left_out_of_all() -> None:
+    stray = sorted(
+        name
+        for name, value in vars(synapse_sdk).items()
+        if not name.startswith("_")
+        and not inspect.ismodule(value)
+        and name not in synapse_sdk.__all__
+    )
+    assert not stray, f"public names missing from __all__ (prefix with _ or export): {stray}"
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(synapse_sdk.__version__, str) and synapse_sdk.__version__
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_has_a_docstring(name: str) -> None:
+    obj = getattr(synapse_sdk, name)
+    assert inspect.isclass(obj) or inspect.isfunction(obj), f"{name} is {type(obj).__name__}"
+    # Own docstring only: a class must not pass on the strength of its base class's docstring.
+    doc = obj.__dict__.get("__doc__") if inspect.isclass(obj) else obj.__doc__
+    assert isinstance(doc, str) and doc.strip(), f"synapse_sdk.{name} has no docstring"
+
+
+def test_the_seed_exceptions_path() -> None:
+    module = synapse_sdk.clients.exceptions
+    assert module.__all__, "synapse_sdk.clients.exceptions.__all__ is empty"
+    for name in module.__all__:
+        assert hasattr(module, name), f"clients.exceptions.__all__ lists missing {name!r}"
+    assert issubclass(module.NotFoundError, module.ClientError)
+    # The seed path and the public door hand out the very same classes.
+    for name in module.__all__:
+        if name in synapse_sdk.__all__:
+            assert getattr(module, name) is getattr(synapse_sdk, name), name
+
+
+def test_the_seed_client_path() -> None:
+    backend = importlib.import_module("synapse_sdk.clients.backend")
+    assert backend.BackendClient is synapse_sdk.BackendClient
+    from synapse_sdk.clients.backend import BackendClient
+
+    client = BackendClient("http://127.0.0.1:1", api_token="x")  # no I/O at construction
+    try:
+        assert client.base_url == "http://127.0.0.1:1"
+    finally:
+        client.close()

@@ -1,0 +1,56 @@
+"""Mistakes the public API's types must catch, checked by tests/meta/test_typing.py.
+
+Every line marked ``# E: <fragment>`` must make ``mypy --strict`` report an error on that line
+whose message contains the fragment, and no other line may have an error. Never collected by
+pytest, never run.
+"""
+
+from __future__ import annotations
+
+from synapse_sdk import BackendClient, Project, Task
+
+
+def misspelt_names(c: BackendClient) -> None:
+    c.tasks.filter(projet=1)  # E: Unexpected keyword argument "projet" for "filter"
+    _ = c.tasks.get(1).titel  # E: "Task" has no attribute "titel"
+    _ = c.tasks.filter(project=1)[0].title  # E: "Task" has no attribute "title"
+    c.projects.get(1).tasks.filter(projetc=1)  # E: Unexpected keyword argument "projetc"
+    c.projects.filter(project=1)  # E: Unexpected keyword argument "project"
+    c.assignments.filter(task_id=1)  # E: Unexpected keyword argument "task_id"
+    c.data_units.filter(collection=1)  # E: Unexpected keyword argument "collection"
+    c.jobs.filter(plugin_id=1)  # E: Unexpected keyword argument "plugin_id"
+    c.ground_truth_events.filter(version=1)  # E: Unexpected keyword argument "version"
+    c.ground_truth_datasets.filter(projet=1)  # E: Unexpected keyword argument "projet"
+    c.taks.get(1)  # E: "BackendClient" has no attribute "taks"
+    BackendClient("http://127.0.0.1:1", api_tokn="x")  # E: Unexpected keyword argument "api_tokn"
+
+
+def wrong_value_types(c: BackendClient) -> None:
+    c.tasks.filter(project="1")  # E: "project" to "filter" of "TaskManager" has incompatible
+    c.tasks.filter(is_discarded="no")  # E: "is_discarded" to "filter" of "TaskManager"
+    c.models.filter(is_released=1.5)  # E: "is_released" to "filter" of "ModelManager"
+    c.tasks.get(1.5)  # E: to "get" of "ReadManager" has incompatible type "float"
+    c.plugins.get(1).run(action=1)  # E: "action" to "run" of "Plugin" has incompatible type
+    c.jobs.get(1).wait(timeout="10")  # E: "timeout" to "wait" of "Job" has incompatible type
+    qs = c.tasks.filter(project=1)
+    qs["a"]  # E: No overload variant of "__getitem__" of "QuerySet"
+    qs.order_by(1)  # E: to "order_by" of "QuerySet" has incompatible type "int"
+
+
+def wrong_result_types(c: BackendClient) -> None:
+    qs = c.tasks.filter(project=1)
+    _ = qs.first().id  # E: Item "None" of "Task | None" has no attribute "id"
+    _ = c.tasks.get(1).project.title  # E: Item "None" of "Project | None" has no attribute
+    project: Project = c.tasks.get(1).project  # E: (expression has type "Project | None"
+    task: Task = qs[:1]  # E: (expression has type "QuerySet[Task]", variable has type "Task")
+    count: str = qs.count()  # E: (expression has type "int", variable has type "str")
+    title: int = c.projects.get(1).title  # E: (expression has type "str", variable has type "int")
+    c.tasks.get(1).status = 5  # E: (expression has type "int", variable has type "str | None")
+    print(project, task, count, title)
+
+
+def missing_operations(c: BackendClient) -> None:
+    c.assignments.create(task=1)  # E: "AssignmentManager" has no attribute "create"
+    c.projects.delete(1)  # E: "ProjectManager" has no attribute "delete"
+    c.jobs.filter(plugin=1).delete()  # E: "QuerySet[Job]" has no attribute "delete"
+    c.ground_truth_events.all().update()  # E: "QuerySet[GroundTruthEvent]" has no attribute

@@ -1,0 +1,236 @@
+"""Static pins of the public API's types, checked by ``mypy --strict`` (tests/meta/test_typing.py).
+
+This file is never collected by pytest (no ``test_`` prefix) and never sends a request: the
+client points at a closed port and every call sits in a function that is type-checked, not run.
+``assert_type`` fails type checking when an inferred type drifts (a manager losing its type
+parameter, a navigation property widening to ``Any`` ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from typing_extensions import assert_type
+
+from synapse_sdk import (
+    Assignment,
+    BackendClient,
+    DataCollection,
+    DataUnit,
+    GroundTruthDataset,
+    GroundTruthEvent,
+    GroundTruthVersion,
+    Job,
+    JobLog,
+    JobStatus,
+    Model,
+    Page,
+    Plugin,
+    PluginRelease,
+    Project,
+    QuerySet,
+    Storage,
+    Task,
+    TaskTag,
+)
+from synapse_sdk.resources import (
+    DataUnitManager,
+    GroundTruthVersionManager,
+    PluginReleaseManager,
+    TaskManager,
+    TaskStatus,
+    TaskTagManager,
+)
+
+
+def make_client() -> BackendClient:
+    return BackendClient("http://127.0.0.1:1", api_token="x")
+
+
+def client_surface() -> None:
+    with make_client() as client:
+        assert_type(client, BackendClient)
+        assert_type(client.with_options(timeout=5, retries=0), BackendClient)
+        assert_type(client.base_url, str)
+        # The seed's flat methods return raw JSON.
+        assert_type(client.get_project(1), Any)
+        assert_type(client.list_tasks(params={"project": 1}, list_all=True), Any)
+
+
+def tasks(client: BackendClient) -> None:
+    assert_type(client.tasks, TaskManager)
+    assert_type(client.tasks.get(1), Task)
+    assert_type(client.tasks.get(1, expand=("data_unit",)), Task)
+    assert_type(client.tasks.ref(1), Task)
+    assert_type(client.tasks.create(project=1, data_unit=1), Task)
+    assert_type(client.tasks.create_many([1, 2], project=1), list[Task])
+
+    qs = client.tasks.filter(project=1)
+    assert_type(qs, QuerySet[Task])
+    assert_type(qs.first(), Task | None)
+    assert_type(qs.get(), Task)
+    assert_type(qs[:5], QuerySet[Task])
+    assert_type(qs[0], Task)
+    assert_type(qs.count(), int)
+    assert_type(qs.exists(), bool)
+    assert_type(len(qs), int)
+    assert_type(list(qs), list[Task])
+    assert_type(qs.iterator(), Iterator[Task])
+    for task in qs:
+        assert_type(task, Task)
+    for streamed in qs.iterator():
+        assert_type(streamed, Task)
+
+    # Refining keeps the element type.
+    assert_type(client.tasks.all(), QuerySet[Task])
+    assert_type(qs.all(), QuerySet[Task])
+    assert_type(qs.filter(status="completed"), QuerySet[Task])
+    assert_type(qs.order_by("-created"), QuerySet[Task])
+    assert_type(qs.only("status"), QuerySet[Task])
+    assert_type(qs.fields("status"), QuerySet[Task])
+    assert_type(qs.expand("data_unit"), QuerySet[Task])
+    assert_type(qs.options(page_size=50, prefetch=0), QuerySet[Task])
+    assert_type(qs.params(), dict[str, str])
+
+    # Filters are typed by the family's TypedDict.
+    assert_type(
+        client.tasks.filter(
+            project=1,
+            status=TaskStatus.COMPLETED,
+            tags=[1, 2],
+            created__gte=dt.datetime(2024, 1, 1),
+            is_discarded=False,
+        ),
+        QuerySet[Task],
+    )
+
+    task = client.tasks.get(1)
+    assert_type(task.id, int)
+    assert_type(task.project_id, int | None)
+    assert_type(task.status, TaskStatus | str | None)
+    assert_type(task.tags, list[int])
+    assert_type(task.created, dt.datetime | None)
+    assert_type(task.project, Project | None)
+    assert_type(task.data_unit, DataUnit | None)
+    assert_type(task.annotate({"x": 1}, action="submit"), Task)
+    assert_type(task.is_loaded, bool)
+    assert_type(task.changes(), dict[str, Any])
+    assert_type(task.to_dict(), dict[str, Any])
+    assert_type(task.extra, dict[str, Any])
+
+
+def pages(client: BackendClient) -> None:
+    qs = client.tasks.filter(project=1)
+    page = qs.preview(5)
+    assert_type(page, Page[Task])
+    assert_type(page.items, list[Task])
+    assert_type(page.count, int | None)
+    assert_type(page.number, int)
+    assert_type(page.next, str | None)
+    assert_type(page[0], Task)
+    for item in page:
+        assert_type(item, Task)
+    assert_type(qs.pages(), Iterator[Page[Task]])
+    for each in client.jobs.filter(status=JobStatus.RUNNING).pages():
+        assert_type(each, Page[Job])
+        assert_type(each.items, list[Job])
+
+
+def projects(client: BackendClient) -> None:
+    project = client.projects.get(1)
+    assert_type(project, Project)
+    assert_type(project.title, str)
+    assert_type(client.projects.filter(is_archived=False), QuerySet[Project])
+    assert_type(client.projects.filter(title="x").first(), Project | None)
+    assert_type(project.data_collection, DataCollection | None)
+    assert_type(project.tasks, TaskManager)
+    assert_type(project.tasks.filter(), QuerySet[Task])
+    assert_type(project.tasks.filter(status="completed")[0], Task)
+    assert_type(project.task_tags, TaskTagManager)
+    assert_type(project.task_tags.filter(name="x").first(), TaskTag | None)
+    assert_type(client.task_tags.get(1), TaskTag)
+
+
+def assignments(client: BackendClient) -> None:
+    assert_type(client.assignments.get(1), Assignment)
+    qs = client.assignments.filter(project=1, tasks=[1, 2])
+    assert_type(qs, QuerySet[Assignment])
+    assert_type(qs.first(), Assignment | None)
+    assert_type(qs[:3], QuerySet[Assignment])
+    for assignment in qs:
+        assert_type(assignment, Assignment)
+        assert_type(assignment.task, Task | None)
+        assert_type(assignment.user, int | None)
+
+
+def data(client: BackendClient) -> None:
+    collection = client.data_collections.get(1)
+    assert_type(collection, DataCollection)
+    assert_type(collection.data_units, DataUnitManager)
+    assert_type(collection.data_units.all(), QuerySet[DataUnit])
+    assert_type(client.data_units.get(1), DataUnit)
+    qs = client.data_units.filter(data_collection=1, id__in=[1, 2])
+    assert_type(qs, QuerySet[DataUnit])
+    assert_type(qs.first(), DataUnit | None)
+    assert_type(qs[0].data_collection, DataCollection | None)
+    assert_type(client.data_units.create_many([{"data_collection": 1}]), list[DataUnit])
+    assert_type(client.data_files.verify_checksums(["abc"]), set[str])
+
+
+def plugins_and_jobs(client: BackendClient) -> None:
+    plugin = client.plugins.get(1)
+    assert_type(plugin, Plugin)
+    assert_type(client.plugins.filter(code="demo-plugin").first(), Plugin | None)
+    assert_type(plugin.releases, PluginReleaseManager)
+    assert_type(plugin.releases.all(), QuerySet[PluginRelease])
+    assert_type(client.plugin_releases.get("demo-plugin@1.0.0"), PluginRelease)
+    assert_type(client.plugin_releases.filter(plugin=1)[0].plugin, Plugin | None)
+
+    job = client.plugins.get(1).run(action="x")
+    assert_type(job, Job)
+    assert_type(client.plugins.run(1, action="x"), Job)
+    assert_type(client.plugins.run("demo-plugin", action="x"), Job)
+    assert_type(job.wait(), Job)
+    assert_type(client.tasks.get(1).refresh(), Task)
+    assert_type(client.tasks.get(1).fetch(), Task)
+    assert_type(client.plugins.get(1).save(), Plugin)
+    assert_type(job.wait(30.0, poll=0.1, on_update=lambda j: None), Job)
+    assert_type(job.is_finished, bool)
+    assert_type(job.status, JobStatus | str | None)
+    assert_type(job.logs(), list[JobLog])
+    assert_type(job.logs()[0].message, str)
+
+    assert_type(client.jobs.get(1), Job)
+    assert_type(client.jobs.update(1, status="stopped"), Job)
+    qs = client.jobs.filter(plugin=1, status=JobStatus.SUCCEEDED)
+    assert_type(qs, QuerySet[Job])
+    assert_type(qs.first(), Job | None)
+    for each in qs:
+        assert_type(each, Job)
+
+
+def ml(client: BackendClient) -> None:
+    assert_type(client.models.get(1), Model)
+    assert_type(client.models.filter(project=1, is_released=True), QuerySet[Model])
+    assert_type(client.models.filter(project=1)[0], Model)
+    assert_type(client.storages.get(1), Storage)
+    assert_type(client.storages.filter(is_default=True).first(), Storage | None)
+    assert_type(client.storages.default(), Storage | None)
+
+    dataset = client.ground_truth_datasets.get(1)
+    assert_type(dataset, GroundTruthDataset)
+    assert_type(dataset.versions, GroundTruthVersionManager)
+    assert_type(client.ground_truth_datasets.filter(project=1), QuerySet[GroundTruthDataset])
+    version = client.ground_truth_versions.get(1)
+    assert_type(version, GroundTruthVersion)
+    assert_type(version.events, QuerySet[GroundTruthEvent])
+
+    events = client.ground_truth_events.filter(ground_truth_dataset_versions=[1], classes="car")
+    assert_type(events, QuerySet[GroundTruthEvent])
+    assert_type(events.first(), GroundTruthEvent | None)
+    assert_type(events[:10], QuerySet[GroundTruthEvent])
+    for event in events:
+        assert_type(event, GroundTruthEvent)
+        assert_type(event.classes, list[str])
