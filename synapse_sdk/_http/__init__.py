@@ -1,0 +1,35 @@
+"""The HTTP session layer: the only package that imports urllib3.
+
+It joins URLs to the API root, keeps auth headers on the API origin, encodes JSON and multipart
+bodies, applies timeouts and a wall-clock deadline per call, retries what is safe to retry, and
+maps every failure to the SDK's error tree (:mod:`synapse_sdk._exceptions`).
+"""
+
+from __future__ import annotations
+
+from synapse_sdk._http._download import StreamedResponse
+from synapse_sdk._http._encoding import InsecureTLSWarning, default_user_agent
+from synapse_sdk._http._multipart import FileSource, Multipart
+from synapse_sdk._http._response import Response
+from synapse_sdk._http._retry import RetryBudget, RetryPolicy, parse_retry_after
+from synapse_sdk._http._sentinel import UNSET, Unset
+from synapse_sdk._http._session import Session
+from synapse_sdk._http._timeout import Timeout
+from synapse_sdk._http._urls import redact_url
+
+__all__ = [
+    "UNSET",
+    "FileSource",
+    "InsecureTLSWarning",
+    "Multipart",
+    "Response",
+    "RetryBudget",
+    "RetryPolicy",
+    "Session",
+    "StreamedResponse",
+    "Timeout",
+    "Unset",
+    "default_user_agent",
+    "parse_retry_after",
+    "redact_url",
+]

@@ -1,0 +1,74 @@
+"""Request encoding helpers: header validation, JSON bodies and the default User-Agent."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import platform
+from collections.abc import Mapping
+from typing import Any
+
+import urllib3
+
+__all__ = ["InsecureTLSWarning", "check_headers", "default_user_agent", "encode_json"]
+
+_URLLIB3_VERSION: str = getattr(urllib3, "__version__", "unknown")
+
+
+class InsecureTLSWarning(UserWarning):
+    """TLS certificate verification was turned off (``verify=False``)."""
+
+
+def default_user_agent() -> str:
+    """Return ``synapse-sdk/<version> python/<x.y> urllib3/<version>``."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        sdk = version("synapse-sdk")
+    except (ImportError, PackageNotFoundError):
+        sdk = "unknown"
+    py = ".".join(platform.python_version_tuple()[:2])
+    return f"synapse-sdk/{sdk} python/{py} urllib3/{_URLLIB3_VERSION}"
+
+
+def check_headers(headers: Mapping[str, str], where: str) -> dict[str, str]:
+    """Validate header names/values without ever echoing a value (values are often tokens).
+
+    Raises:
+        TypeError: A name or value is not a string.
+        ValueError: A name is empty or has CR/LF/NUL/colon, or a value has CR/LF/NUL.
+    """
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(f"{where}: header names and values must be str (header {name!r})")
+        # The value is never echoed: it is usually a token.
+        if any(c in name for c in "\r\n\x00:") or not name.strip():
+            raise ValueError(f"{where}: invalid header name {name!r}")
+        if any(c in value for c in "\r\n\x00"):
+            raise ValueError(f"{where}: the value of header {name!r} contains a line break or NUL")
+        checked[name] = value
+    return checked
+
+
+def encode_json(value: Any) -> bytes:
+    """Serialize a JSON body as UTF-8 (non-ASCII kept as is).
+
+    Raises:
+        ValueError: The value holds a lone surrogate or a NaN/infinite float.
+        TypeError: The value is not JSON-serializable.
+    """
+    try:
+        text = jsonlib.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(
+            f"JSON body cannot be sent: {exc} (NaN and infinity are not JSON)"
+        ) from exc
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            "JSON body contains a lone surrogate (an unpaired \\ud800-\\udfff code point, often "
+            f"from a badly decoded file name) near {text[max(0, exc.start - 20) : exc.end + 20]!r}"
+            "; "
+            "it cannot be encoded as UTF-8"
+        ) from exc

@@ -1,0 +1,171 @@
+"""Responses: the buffered :class:`Response` and building the error for a failed status."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import attrs
+
+from synapse_sdk._exceptions import HTTPError, RateLimitError, ResponseDecodeError, error_for_status
+from synapse_sdk._http._urls import redact_url
+
+__all__ = ["MESSAGE_LIMIT", "Response", "build_status_error", "is_json_type"]
+
+#: Error messages built from a body are cut to about this many characters.
+MESSAGE_LIMIT = 500
+
+
+def is_json_type(content_type: str) -> bool:
+    """Return whether a Content-Type value denotes JSON (``application/json``, ``*+json``)."""
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or mime.endswith("+json")
+
+
+def _truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@attrs.frozen
+class Response:
+    """A complete (buffered) answer to an API call.
+
+    Attributes:
+        status: The HTTP status.
+        headers: Response headers, looked up case-insensitively.
+        content: The raw body.
+        method: The request method.
+        url: The request URL, secrets redacted.
+        request_id: The SDK's id for the call (sent as ``X-Request-ID``).
+    """
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=False)
+    method: str
+    url: str
+    request_id: str
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header ('' when absent)."""
+        return self.headers.get("Content-Type", "") or ""
+
+    def text(self) -> str:
+        """Return the body decoded as text (the charset of Content-Type, else UTF-8).
+
+        Returns:
+            The decoded body; undecodable bytes are replaced, never raised on.
+        """
+        charset = "utf-8"
+        for param in self.content_type.split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip('"')
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """Parse the body as JSON.
+
+        Returns:
+            The parsed JSON, or None for a 204 or an empty body.
+
+        Raises:
+            ResponseDecodeError: The content type is not JSON (an HTML error page from a proxy,
+                say) or the body is truncated or malformed; the message names the status and
+                content type.
+        """
+        if self.status == 204 or not self.content.strip():
+            return None
+        ctype = self.content_type
+        if ctype and not is_json_type(ctype):
+            raise self._decode_error(f"expected JSON but got content type {ctype!r}")
+        try:
+            return jsonlib.loads(self.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise self._decode_error(
+                f"malformed or truncated JSON ({len(self.content)} bytes, content type "
+                f"{ctype or 'missing'!r}): {exc}"
+            ) from exc
+
+    def _decode_error(self, what: str) -> ResponseDecodeError:
+        return ResponseDecodeError(
+            f"could not decode the {self.status} response: {what}",
+            status_code=self.status,
+            response=_truncate(self.text(), 2000),
+            method=self.method,
+            url=self.url,
+            request_id=self.request_id,
+        )
+
+
+def _parse_error_body(response: Response) -> Any:
+    """The body of an error answer: parsed JSON when it is JSON, else text, else None."""
+    if not response.content.strip():
+        return None
+    ctype = response.content_type
+    if not ctype or is_json_type(ctype):
+        try:
+            return jsonlib.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            pass
+    return response.text()
+
+
+def _message(status: int, body: Any, content_type: str) -> str:
+    if isinstance(body, dict):
+        for key in ("detail", "message", "error"):
+            if isinstance(body.get(key), str) and body[key]:
+                return _truncate(body[key])
+    if isinstance(body, str):
+        mime = content_type.split(";", 1)[0].strip().lower()
+        if mime in ("text/html", "application/xhtml+xml"):
+            return f"{_reason(status)} (an HTML page, {len(body)} characters, not a JSON error)"
+        return _truncate(" ".join(body.split())) or _reason(status)
+    if body is None:
+        return _reason(status)
+    return _truncate(jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":")))
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
+
+
+def build_status_error(response: Response, *, retry_after: float | None = None) -> HTTPError:
+    """Build the error for a non-2xx answer (status -> class via ``error_for_status``).
+
+    Args:
+        response: The buffered answer (status >= 300).
+        retry_after: The capped ``Retry-After`` in seconds, stored on a :class:`RateLimitError`.
+
+    Returns:
+        The error to raise; its ``response`` is the parsed JSON body, else the text, else None.
+    """
+    body = _parse_error_body(response)
+    if 300 <= response.status < 400:
+        location = response.headers.get("Location")
+        target = f" to {redact_url(location)}" if location else ""
+        message = f"unexpected redirect{target}: API calls never follow redirects"
+        cls: type[HTTPError] = HTTPError
+    else:
+        message = _message(response.status, body, response.content_type)
+        cls = error_for_status(response.status, body)
+    error = cls(
+        message,
+        status_code=response.status,
+        response=body,
+        method=response.method,
+        url=response.url,
+        request_id=response.request_id,
+    )
+    if isinstance(error, RateLimitError):
+        error.retry_after = retry_after
+    return error

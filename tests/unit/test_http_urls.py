@@ -1,0 +1,115 @@
+"""URL joining, origin checks, query encoding and redaction (no sockets)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+import pytest
+
+from synapse_sdk._http import Session, redact_url
+from synapse_sdk._http._urls import add_params, encode_params, join_url, normalize_base_url
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "expected"),
+    [
+        ("https://api.example.com", "tasks/1/", "https://api.example.com/tasks/1/"),
+        ("https://api.example.com", "/tasks/1/", "https://api.example.com/tasks/1/"),
+        ("https://api.example.com", "//tasks/", "https://api.example.com/tasks/"),
+        ("https://h/api", "sdk/tasks/?page=2", "https://h/api/sdk/tasks/?page=2"),
+    ],
+)
+def test_join_url(base, path, expected):
+    assert join_url(base, path) == expected
+
+
+def test_base_url_trailing_slash_stripped():
+    assert normalize_base_url("https://api.example.com///") == "https://api.example.com"
+    assert Session("http://127.0.0.1:8000/").base_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("base", ["api.example.com", "ftp://h", "https://", "https://h/?q=1", 5])
+def test_bad_base_url(base):
+    with pytest.raises((ValueError, TypeError)):
+        normalize_base_url(base)
+
+
+@pytest.mark.parametrize(
+    "path", ["projects/../tasks/", "./x", "a/./b", "7#x", "a b", "a\r\nb", "a\\b"]
+)
+def test_dangerous_paths_refused(path):
+    with pytest.raises(ValueError):
+        join_url("https://h", path)
+
+
+def test_resolve_origin_rules():
+    from synapse_sdk._exceptions import OriginError
+
+    session = Session("https://api.example.com")
+    assert session.resolve_url("HTTPS://api.example.com:443/x/") == "HTTPS://api.example.com:443/x/"
+    for url in (
+        "http://api.example.com/x/",
+        "https://api.example.com:8443/x/",
+        "https://evil.com/",
+    ):
+        with pytest.raises(OriginError):
+            session.resolve_url(url)
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+def test_encode_params_rules():
+    uid = uuid.UUID(int=1)
+    query = encode_params(
+        {
+            "a": None,
+            "b": True,
+            "c": False,
+            "d": [1, 2, None],
+            "e": (3,),
+            "f": 7,
+            "g": "x y&z",
+            "h": Color.RED,
+            "i": uid,
+            "j": 1.5,
+        }
+    )
+    assert query == f"b=true&c=false&d=1,2&e=3&f=7&g=x%20y%26z&h=red&i={uid}&j=1.5"
+
+
+def test_encode_params_pairs_and_errors():
+    assert encode_params([("a", 1), ("a", 2)]) == "a=1&a=2"
+    assert encode_params(None) == ""
+    with pytest.raises(TypeError, match="'bad'"):
+        encode_params({"bad": object()})
+
+
+def test_add_params_appends_to_existing_query():
+    assert add_params("https://h/x/?page=2", {"q": "v"}) == "https://h/x/?page=2&q=v"
+    assert add_params("https://h/x/", {"q": None}) == "https://h/x/"
+    assert add_params("https://h/x/?", {"q": 1}) == "https://h/x/?q=1"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://h/x?token=abc&page=2", "https://h/x?token=***&page=2"),
+        (
+            "https://h/x?access_token=a&api_key=b&sig=c",
+            "https://h/x?access_token=***&api_key=***&sig=***",
+        ),
+        (
+            "https://s3/b/k?X-Amz-Credential=AK&X-Amz-Signature=s&x-amz-date=1&v=1",
+            "https://s3/b/k?X-Amz-Credential=***&X-Amz-Signature=***&x-amz-date=***&v=1",
+        ),
+        ("https://u:pw@h/x", "https://u:***@h/x"),
+        ("https://h/x?password=p#frag", "https://h/x?password=***#frag"),
+        ("https://h/x?page=2", "https://h/x?page=2"),
+        ("tasks/?Signature=z", "tasks/?Signature=***"),
+    ],
+)
+def test_redact_url(url, expected):
+    assert redact_url(url) == expected
