@@ -1,0 +1,255 @@
+"""Query-string helpers in DRF style: filters, ordering, page-number pagination, fields."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from ._errors import ApiError
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import MultiDict
+
+    from ._context import Ctx
+
+Doc = dict[str, Any]
+FilterFn = Callable[[str, list[str], list[Doc]], list[Doc]]
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def values(args: MultiDict[str, str], name: str) -> list[str]:
+    """All values of ``name``: repeated keys and comma-separated lists, blanks dropped."""
+    return [p.strip() for v in args.getlist(name) for p in v.split(",") if p.strip()]
+
+
+def to_int(name: str, value: Any) -> int:
+    """Parse an integer filter value or raise a 400 naming the parameter."""
+    if isinstance(value, bool):
+        raise ApiError(400, {name: ["Enter a whole number."]})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, {name: ["Enter a whole number."]}) from None
+
+
+def to_bool(name: str, value: Any) -> bool:
+    """Parse a boolean (true/false/True/False/1/0) or raise a 400 naming the parameter."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ApiError(400, {name: ["Must be a valid boolean."]})
+
+
+def to_str(name: str, value: Any) -> str:
+    """Identity conversion (for string filters)."""
+    return str(value)
+
+
+def to_datetime(name: str, value: Any) -> datetime:
+    """Parse an ISO 8601 date or datetime (naive = UTC) or raise a 400."""
+    text = str(value).strip().replace(" ", "+")
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApiError(400, {name: ["Enter a valid date/time."]}) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def f_in(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
+    """Rows whose ``field`` equals any given value."""
+
+    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+        wanted = {conv(name, v) for v in vals}
+        return [r for r in rows if r.get(field) in wanted]
+
+    return apply
+
+
+def f_not_in(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
+    """Rows whose ``field`` is none of the given values."""
+
+    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+        unwanted = {conv(name, v) for v in vals}
+        return [r for r in rows if r.get(field) not in unwanted]
+
+    return apply
+
+
+def f_bool(field: str) -> FilterFn:
+    """Rows whose boolean ``field`` equals the given value."""
+
+    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+        wanted = to_bool(name, vals[-1])
+        return [r for r in rows if bool(r.get(field)) is wanted]
+
+    return apply
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def f_cmp(field: str, op: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
+    """Rows whose ``field`` compares (gt/gte/lt/lte) to the given value."""
+    cmp = _OPS[op]
+
+    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+        bound = conv(name, vals[-1])
+        return [r for r in rows if r.get(field) is not None and cmp(conv(field, r[field]), bound)]
+
+    return apply
+
+
+def f_any(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
+    """Rows whose list ``field`` contains any of the given values."""
+
+    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+        wanted = {conv(name, v) for v in vals}
+        return [r for r in rows if wanted.intersection(r.get(field) or ())]
+
+    return apply
+
+
+def f_icontains(field: str) -> FilterFn:
+    """Rows whose string ``field`` contains the value (case-insensitive)."""
+
+    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+        needle = ",".join(vals).lower()
+        return [r for r in rows if needle in str(r.get(field) or "").lower()]
+
+    return apply
+
+
+def f_search(*fields: str) -> FilterFn:
+    """Rows where any of ``fields`` (JSON-dumped) contains the value (case-insensitive)."""
+
+    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+        needle = ",".join(vals).lower()
+        return [
+            r
+            for r in rows
+            if any(needle in json.dumps(r.get(f), ensure_ascii=False).lower() for f in fields)
+        ]
+
+    return apply
+
+
+def created_filters(field: str = "created") -> dict[str, FilterFn]:
+    """``created__gt/gte/lt/lte`` filters on an ISO timestamp field."""
+    return {f"created__{op}": f_cmp(field, op, to_datetime) for op in _OPS}
+
+
+def id_filters() -> dict[str, FilterFn]:
+    """``id``, ``id__in``, ``id__gt`` ..., ``ids`` and ``ids_ex`` filters."""
+    out: dict[str, FilterFn] = {"id": f_in("id"), "id__in": f_in("id"), "ids": f_in("id")}
+    out.update({f"id__{op}": f_cmp("id", op) for op in _OPS})
+    out["ids_ex"] = f_not_in("id")
+    return out
+
+
+def apply_filters(ctx: Ctx, rows: list[Doc], spec: dict[str, FilterFn]) -> list[Doc]:
+    """Apply every filter of ``spec`` present in the query (unknown keys are ignored)."""
+    args = ctx.request.args
+    for name, fn in spec.items():
+        if name in args:
+            vals = values(args, name)
+            if vals:
+                rows = fn(name, vals, rows)
+    return rows
+
+
+def _sort_key(field: str) -> Callable[[Doc], tuple[bool, Any]]:
+    def key(row: Doc) -> tuple[bool, Any]:
+        value = row.get(field)
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value)
+        return (value is None, value if value is not None else 0)
+
+    return key
+
+
+def order(ctx: Ctx, rows: list[Doc], allowed: set[str], default: str = "id") -> list[Doc]:
+    """Sort by the ``ordering`` parameter (``-`` = descending) within ``allowed`` fields.
+
+    Raises:
+        ApiError: 400 for a field outside ``allowed``.
+    """
+    fields = values(ctx.request.args, "ordering") or [default]
+    for f in fields:
+        if f.lstrip("-") not in allowed:
+            raise ApiError(400, {"ordering": [f'Invalid ordering field "{f}".']})
+    # stable sorts from the last key to the first give a multi-key ordering; id breaks ties
+    rows = sorted(rows, key=_sort_key("id"))
+    for f in reversed(fields):
+        rows = sorted(rows, key=_sort_key(f.lstrip("-")), reverse=f.startswith("-"))
+    return rows
+
+
+def fields_of(ctx: Ctx, doc: Doc) -> Doc:
+    """Limit ``doc`` to the ``fields`` parameter's keys when given."""
+    wanted = values(ctx.request.args, "fields")
+    if not wanted:
+        return doc
+    return {k: doc[k] for k in wanted if k in doc}
+
+
+def _page_url(ctx: Ctx, page: int) -> str:
+    pairs = [(k, v) for k, v in ctx.request.args.items(multi=True) if k != "page"]
+    pairs.append(("page", str(page)))
+    return f"{ctx.request.base_url}?{urlencode(pairs)}"
+
+
+def paginate(ctx: Ctx, rows: list[Doc], render: Callable[[Doc], Doc]) -> Doc:
+    """Build the ``{count, next, previous, results}`` envelope of one page.
+
+    ``render`` is applied only to the rows of the page. ``page`` is 1-based (``last`` works),
+    ``page_size`` defaults to 100 and is clamped to 1000.
+
+    Raises:
+        ApiError: 404 ``Invalid page.`` for a page that does not exist.
+    """
+    args = ctx.request.args
+    size = DEFAULT_PAGE_SIZE
+    raw_size = args.get("page_size")
+    if raw_size:
+        try:
+            size = int(raw_size)
+        except ValueError:
+            size = DEFAULT_PAGE_SIZE
+        if size < 1:
+            size = DEFAULT_PAGE_SIZE
+        size = min(size, MAX_PAGE_SIZE)
+    count = len(rows)
+    pages = max(1, math.ceil(count / size))
+    raw_page = args.get("page", "1") or "1"
+    try:
+        page = pages if raw_page == "last" else int(raw_page)
+    except ValueError:
+        raise ApiError(404, {"detail": "Invalid page."}) from None
+    if page < 1 or page > pages:
+        raise ApiError(404, {"detail": "Invalid page."})
+    chunk = rows[(page - 1) * size : page * size]
+    return {
+        "count": count,
+        "next": _page_url(ctx, page + 1) if page < pages else None,
+        "previous": _page_url(ctx, page - 1) if page > 1 else None,
+        "results": [fields_of(ctx, render(r)) for r in chunk],
+    }
