@@ -196,6 +196,8 @@ def order(ctx: Ctx, rows: list[Doc], allowed: set[str], default: str = "id") -> 
     for f in fields:
         if f.lstrip("-") not in allowed:
             raise ApiError(400, {"ordering": [f'Invalid ordering field "{f}".']})
+    if fields == ["id"]:
+        return rows  # documents come from the store in id order and filters keep it
     # stable sorts from the last key to the first give a multi-key ordering; id breaks ties
     rows = sorted(rows, key=_sort_key("id"))
     for f in reversed(fields):

@@ -57,6 +57,10 @@ class Store:
         self._wrote = False
         self._local = threading.local()
         self._tokens: dict[str, tuple[str, int, int | None]] = {}  # tokens are never revoked
+        # Decoded documents per (kind, tenant): listings read them on every page, and decoding
+        # 20,000 JSON rows per request made the server the bottleneck of every benchmark.
+        # Dropped on any write to the kind, and after every transaction that rolled back.
+        self._docs: dict[tuple[str, int], list[Doc]] = {}
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -84,12 +88,17 @@ class Store:
                 self._depth -= 1
                 if outer:
                     self._conn.execute("ROLLBACK")
+                    self._docs.clear()
                 raise
             self._depth -= 1
             if outer:
                 self._conn.execute("COMMIT")
                 if self._wrote:
                     self._local.committed = True
+
+    def _forget(self, kind: str) -> None:
+        for key in [k for k in self._docs if k[0] == kind]:
+            del self._docs[key]
 
     def _write(self, sql: str, args: tuple[Any, ...], silent: bool = False) -> sqlite3.Cursor:
         with self.tx():
@@ -191,6 +200,7 @@ class Store:
         with self.tx():
             ident = self.next_id(kind) if key is None else key
             doc = {"id": ident, **{k: v for k, v in doc.items() if k != "id"}}
+            self._forget(kind)
             self._write(
                 "INSERT INTO objects (kind, id, tenant, doc) VALUES (?, ?, ?, ?)",
                 (kind, ident, tenant, _dumps(doc)),
@@ -218,12 +228,20 @@ class Store:
         return None if row is None else int(row[0])
 
     def all(self, kind: str, tenant: int) -> list[Doc]:
-        """Return every document of ``kind`` in ``tenant``, by id."""
+        """Return every document of ``kind`` in ``tenant``, by id.
+
+        The documents are shared with a cache: treat them as read-only (``update`` a copy).
+        """
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT doc FROM objects WHERE kind=? AND tenant=? ORDER BY id", (kind, tenant)
-            ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+            cached = self._docs.get((kind, tenant))
+            if cached is None:
+                rows = self._conn.execute(
+                    "SELECT doc FROM objects WHERE kind=? AND tenant=? ORDER BY id", (kind, tenant)
+                ).fetchall()
+                cached = [json.loads(r[0]) for r in rows]
+                if self._depth == 0:  # never cache what an open transaction may roll back
+                    self._docs[(kind, tenant)] = cached
+        return list(cached)
 
     def count(self, kind: str, tenant: int) -> int:
         """Return the number of documents of ``kind`` in ``tenant``."""
@@ -241,7 +259,11 @@ class Store:
             doc: the full new document.
             silent: do not count as a committed write (lazy server-side bookkeeping).
         """
-        self._write(
-            "UPDATE objects SET doc=? WHERE kind=? AND id=?", (_dumps(doc), kind, doc["id"]), silent
-        )
+        with self._lock:
+            self._forget(kind)
+            self._write(
+                "UPDATE objects SET doc=? WHERE kind=? AND id=?",
+                (_dumps(doc), kind, doc["id"]),
+                silent,
+            )
         return doc
