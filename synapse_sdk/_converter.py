@@ -248,7 +248,7 @@ class RecordPlan:
         return value["id"]
 
     def to_wire(self, obj: Any) -> dict[str, Any]:
-        """Return the wire form of ``obj``: its set fields plus the unknown ones it was read with."""
+        """Return the wire form of ``obj``: its set fields plus the unknown ones it came with."""
         out: dict[str, Any] = {}
         for f in self.fields:
             value = _get_set(obj, f.attr)
