@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import attrs
+
+from synapse_sdk._query._display import render_table
 
 __all__ = ["Page"]
 
@@ -40,42 +41,10 @@ class Page(Generic[R]):
     def __getitem__(self, index: int) -> R:
         return self.items[index]
 
+    def __repr__(self) -> str:
+        total = "" if self.count is None else f" of {self.count}"
+        return f"<Page {self.number}: {len(self.items)} items{total}>"
+
     def _repr_html_(self) -> str:
+        """A table of the page's rows (first 20), with the total; no I/O."""
         return render_table(self.items, f"Page {self.number}", self.count)
-
-
-def render_table(items: list[Any], title: str, count: int | None, limit: int = 20) -> str:
-    """An HTML table of ``items`` (first ``limit`` rows), built from what is in memory only."""
-    shown = items[:limit]
-    rows = [_row_dict(item) for item in shown]
-    columns: list[str] = []
-    for row in rows:
-        for key in row:
-            if key not in columns and len(columns) < 8:
-                columns.append(key)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape(_short(row.get(c, '')))}</td>" for c in columns)
-        + "</tr>"
-        for row in rows
-    )
-    total = f"{count} in all" if count is not None else f"{len(items)} rows"
-    more = f" (showing {len(shown)})" if len(items) > len(shown) else ""
-    caption = html.escape(f"{title}: {total}{more}")
-    return f"<table><caption>{caption}</caption><tr>{head}</tr>{body}</table>"
-
-
-def _row_dict(item: Any) -> dict[str, Any]:
-    if isinstance(item, dict):
-        return item
-    to_dict = getattr(type(item), "to_dict", None)
-    if to_dict is not None:
-        result: dict[str, Any] = to_dict(item)
-        return result
-    return {"value": item}
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."

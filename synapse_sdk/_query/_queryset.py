@@ -1,19 +1,22 @@
 """``QuerySet[R]``: a lazy, immutable, chainable query over one list endpoint.
 
 Nothing is sent until the queryset is evaluated (iteration, ``len``, ``bool``, ``list``, ``count``,
-``first``, ``exists``, ``get``, ``preview``, an integer index). Every refining call returns a new
-queryset. ``repr`` and ``_repr_html_`` never do I/O: an unevaluated queryset describes its query.
+``first``, ``exists``, ``get``, ``preview``, ``to_pandas``, an integer index). Every refining call
+returns a new queryset. ``repr`` and ``_repr_html_`` never do I/O: an unevaluated queryset
+describes its query.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from synapse_sdk._endpoint import Endpoint
 from synapse_sdk._exceptions import NotFoundError, ResponseValidationError
-from synapse_sdk._query._page import Page, render_table
+from synapse_sdk._progress import ProgressLike, Reporter, reporter
+from synapse_sdk._query._display import describe_query, render_query, render_table
+from synapse_sdk._query._frame import build_frame, check_columns, import_pandas, wire_rows
+from synapse_sdk._query._page import Page
 from synapse_sdk._query._pages import Envelope, PageSource, iter_pages
 
 __all__ = ["ListSource", "MultipleObjectsReturned", "QuerySet"]
@@ -22,6 +25,15 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 _MAX_PAGE_SIZE = 1000
+
+
+def check_progress(progress: object) -> None:
+    """Refuse a ``progress=`` value that is not ``True``/``False``/``None`` or a callable."""
+    if progress is not None and not isinstance(progress, bool) and not callable(progress):
+        raise TypeError(
+            f"progress must be True, False/None or a (done, total) callable, "
+            f"got {type(progress).__name__}"
+        )
 
 
 class MultipleObjectsReturned(ValueError):
@@ -253,25 +265,49 @@ class QuerySet(Generic[R]):
             prefetch=prefetch,
         )
 
-    def iterator(self) -> Iterator[R]:
-        """Stream the results page by page: bounded memory, no result cache."""
+    def iterator(self, *, progress: ProgressLike = None) -> Iterator[R]:
+        """Stream the results page by page: bounded memory, no result cache.
+
+        Args:
+            progress: ``True`` shows a progress bar (tqdm when installed) once the server has
+                reported the count; a ``(done, total)`` callable receives the same updates.
+                Silent by default.
+        """
+        check_progress(progress)
         build = self._source.build
+        return (self._build(build, row, page, i) for page, i, row in self._rows(progress))
+
+    def _rows(self, progress: ProgressLike = None) -> Iterator[tuple[int, int, Any]]:
+        """``(page number, index on page, raw row)`` of every row in the slice, in order."""
         remaining = self._limit()
         page_size = self._plan_page_size()
         skip = self._start % page_size
-        for envelope in self._envelopes():
-            if self._count is None and envelope.count is not None:
-                self._count = envelope.count
-            rows = envelope.results
-            if skip:
-                rows, skip = rows[skip:], 0
-            if remaining is not None:
-                rows = rows[:remaining]
-                remaining -= len(rows)
-            for index, row in enumerate(rows):
-                yield self._build(build, row, envelope.number, index)
-            if remaining is not None and remaining <= 0:
-                return
+        bar: Reporter | None = None
+        done = 0
+        try:
+            for envelope in self._envelopes():
+                if self._count is None and envelope.count is not None:
+                    self._count = envelope.count
+                if progress and bar is None and envelope.count is not None:
+                    total = max(0, envelope.count - self._start)
+                    total = total if remaining is None else min(total, remaining)
+                    bar = reporter(progress, total, self._source.endpoint.name, unit="rows")
+                rows = envelope.results
+                if skip:
+                    rows, skip = rows[skip:], 0
+                if remaining is not None:
+                    rows = rows[:remaining]
+                    remaining -= len(rows)
+                for index, row in enumerate(rows):
+                    yield envelope.number, index, row
+                done += len(rows)
+                if bar is not None:
+                    bar.update(done)
+                if remaining is not None and remaining <= 0:
+                    return
+        finally:
+            if bar is not None:
+                bar.close()
 
     @staticmethod
     def _build(build: Any, row: Any, page: int, index: int) -> R:
@@ -361,26 +397,54 @@ class QuerySet(Generic[R]):
         """Fetch the first ``n`` rows in one request, as a page (handy in notebooks)."""
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= _MAX_PAGE_SIZE:
             raise ValueError(f"preview takes 1..{_MAX_PAGE_SIZE} rows, got {n!r}")
-        items = list(self[:n].iterator())
-        return Page(items, self._count, 1)
+        sample = self[:n]
+        items = list(sample.iterator())
+        # The sample's first page reported the total: keep it for the page's caption.
+        count = sample._count if sample._count is not None else self._count
+        if count is not None:
+            count = max(0, count - self._start)
+            if self._stop is not None:
+                count = min(count, self._stop - self._start)
+        return Page(items, count, 1)
+
+    def to_pandas(
+        self, columns: Sequence[str] | None = None, *, progress: ProgressLike = None
+    ) -> Any:
+        """Fetch the rows into a ``pandas.DataFrame``, page by page (wire field names).
+
+        With ``columns``, only those fields are requested (``?fields=``) where the endpoint
+        supports it, and only those columns are kept. An evaluated queryset is converted from its
+        cache without a request. Needs pandas: ``pip install 'synapse-sdk[pandas]'``.
+
+        Args:
+            columns: The fields to keep, in order (default: every field the server sends).
+            progress: As for :meth:`iterator`.
+
+        Raises:
+            ImportError: pandas is not installed.
+        """
+        columns = check_columns(columns)
+        check_progress(progress)
+        pandas = import_pandas()
+        if self._cache is not None:
+            return build_frame(pandas, wire_rows(self._cache), columns)
+        qs = self
+        if columns and self._source.endpoint.fields_param and not self._fields:
+            qs = self._clone(fields=tuple(dict.fromkeys(("id", *columns))))
+        return build_frame(pandas, qs._rows(progress), columns)
 
     # -- display (no I/O) -------------------------------------------------------------------
 
     def _describe(self) -> str:
-        parts = [self._source.endpoint.name]
-        if self._filters:
-            parts.append(
-                "filter(" + ", ".join(f"{k}={v!r}" for k, v in self._filters.items()) + ")"
-            )
-        if self._ordering:
-            parts.append("order_by(" + ", ".join(repr(o) for o in self._ordering) + ")")
-        if self._fields:
-            parts.append("only(" + ", ".join(repr(f) for f in self._fields) + ")")
-        if self._expand:
-            parts.append("expand(" + ", ".join(repr(e) for e in self._expand) + ")")
-        if self._start or self._stop is not None:
-            parts.append(f"[{self._start or ''}:{'' if self._stop is None else self._stop}]")
-        return ".".join(parts)
+        return describe_query(
+            self._source.endpoint.name,
+            self._filters,
+            self._ordering,
+            self._fields,
+            self._expand,
+            self._start,
+            self._stop,
+        )
 
     def __repr__(self) -> str:
         if self._cache is None:
@@ -390,10 +454,8 @@ class QuerySet(Generic[R]):
         return f"<QuerySet {self._describe()} [{shown}{more}]>"
 
     def _repr_html_(self) -> str:
+        """Notebook display: the cached rows as a table, or the query when not evaluated."""
         if self._cache is None:
-            query = html.escape(self._describe())
-            return (
-                f"<div><code>{query}</code>: not evaluated (nothing fetched). "
-                "Use <code>.preview(20)</code> to fetch a sample.</div>"
-            )
-        return render_table(self._cache, self._describe(), len(self._cache))
+            endpoint = self._source.endpoint
+            return render_query(self._describe(), endpoint.listing_path, self.params(), self._count)
+        return render_table(self._cache, self._describe(), None)

@@ -16,12 +16,12 @@ Resources are slotted attrs classes with fully annotated fields. Three things ar
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
 from synapse_sdk._converter import plan_for
+from synapse_sdk._query._display import render_card
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -91,16 +91,8 @@ class Record:
     __hash__ = None  # type: ignore[assignment]
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th>{html.escape(name)}</th><td>{html.escape(_short(value))}</td></tr>"
-            for name, value in self._loaded_items()
-        )
-        return f"<table><caption>{html.escape(type(self).__name__)}</caption>{rows}</table>"
-
-
-def _short(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else value
-    return text if len(text) <= 80 else text[:77] + "..."
+        """Notebook display: a compact card of the loaded fields (no I/O)."""
+        return render_card(type(self).__name__, None, self._loaded_items(), extra=len(self.extra))
 
 
 class Resource(Record):
@@ -229,6 +221,23 @@ class Resource(Record):
             f"{name}={value!r}" for name, value in self._loaded_items()[:6] if name != "id"
         )
         return f"<{type(self).__name__} id={pk!r} {shown}>"
+
+    def _repr_html_(self) -> str:
+        """Notebook display: a card with the type, the id and the loaded fields.
+
+        Shows only what is in memory: a stub (``manager.ref(7)``) or a partial row (``only()``)
+        says so instead of loading itself.
+        """
+        pk = _get(self, "id")
+        items = [(name, value) for name, value in self._loaded_items() if name != "id"]
+        if self._raw is None and self._manager is not None:
+            note = "not loaded (.fetch() loads it)"
+        elif self._raw is not None and not self.is_loaded:
+            note = "partial"
+        else:
+            note = ""
+        pk = None if pk is _MISSING else pk
+        return render_card(type(self).__name__, pk, items, note=note, extra=len(self.extra))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from synapse_sdk._endpoint import Action, Endpoint
+from synapse_sdk._progress import ProgressLike, reporter
 from synapse_sdk._query import QuerySet
 from synapse_sdk.resources._base import Record, Resource, fk
 from synapse_sdk.resources._enums import JobStatus, LogLevel, PluginCategory
@@ -204,6 +205,7 @@ class Job(Resource):
         poll: float = 0.2,
         max_poll: float = 5.0,
         on_update: Callable[[Job], None] | None = None,
+        progress: ProgressLike = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> Job:
@@ -212,25 +214,68 @@ class Job(Resource):
         The poll interval starts at ``poll`` seconds and grows by half each time up to
         ``max_poll`` (capped backoff).
 
+        Args:
+            timeout: Seconds to wait in all.
+            poll: The first poll interval in seconds.
+            max_poll: The longest poll interval in seconds.
+            on_update: Called with the job after every poll.
+            progress: ``True`` shows a percent bar (tqdm when installed) fed by the job's
+                ``progress_record``; a ``(done, total)`` callable receives the same numbers
+                (total 100). Silent by default.
+            sleep: Sleeps between polls (injectable for tests).
+            clock: A monotonic clock (injectable for tests).
+
+        Returns:
+            The job, refreshed, in a final status (which may be FAILED or STOPPED).
+
         Raises:
             TimeoutError: The job had not finished after ``timeout`` seconds (it keeps running).
         """
         deadline = clock() + timeout
         interval = poll
-        while True:
-            self.refresh()
-            if on_update is not None:
-                on_update(self)
-            if self.is_finished:
-                return self
-            remaining = deadline - clock()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"job {self.id} still {self.status} after {timeout:g} s; "
-                    "call wait() again or check job.status later"
-                )
-            sleep(min(interval, remaining))
-            interval = min(max_poll, interval * 1.5)
+        bar = reporter(progress, 100, f"job {self.id}", unit="%")
+        try:
+            while True:
+                self.refresh()
+                if on_update is not None:
+                    on_update(self)
+                percent = _percent(self.progress_record)
+                if self.status is JobStatus.SUCCEEDED:
+                    percent = 100
+                if percent is not None:
+                    bar.update(percent)
+                if self.is_finished:
+                    return self
+                remaining = deadline - clock()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"job {self.id} still {self.status} after {timeout:g} s; "
+                        "call wait() again or check job.status later"
+                    )
+                sleep(min(interval, remaining))
+                interval = min(max_poll, interval * 1.5)
+        finally:
+            bar.close()
+
+
+def _percent(record: object) -> int | None:
+    """The percent done a ``progress_record`` reports, if any.
+
+    The backend leaves its shape to the plugin; the common forms are ``{"progress": 40}`` and
+    one entry per step (``{"train": {"progress": 40}, "export": {"progress": 0}}``, averaged).
+    """
+    if not isinstance(record, dict):
+        return None
+    values: list[float] = []
+    for value in (record, *record.values()):
+        number = value.get("progress") if isinstance(value, dict) else None
+        if isinstance(number, int | float) and not isinstance(number, bool):
+            values.append(float(number))
+            if value is record:
+                break
+    if not values:
+        return None
+    return int(min(100.0, max(0.0, sum(values) / len(values))))
 
 
 class JobFilters(TypedDict, total=False):

@@ -31,10 +31,12 @@ LAYERS: dict[str, int] = {
     "synapse_sdk._endpoint": 2,
     "synapse_sdk._converter": 2,
     "synapse_sdk._url_conversion": 2,
+    "synapse_sdk._transfer": 2,  # upload/download engine: resources and uploads both use it
     "synapse_sdk.resources": 3,
     "synapse_sdk.uploads": 4,
     "synapse_sdk.clients": 5,
     "synapse_sdk": 6,  # the package's __init__: the public door
+    "synapse_sdk._cli": 7,  # the `synapse` command: a user of the public door
 }
 DEVSERVER = "synapse_sdk.devserver"
 HTTP = "synapse_sdk._http"
