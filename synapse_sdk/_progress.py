@@ -100,9 +100,14 @@ def reporter(progress: ProgressLike, total: int, desc: str, unit: str = "B") -> 
         return _Silent()
     if progress is True:
         try:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
         except ImportError:
             return _Line(total, desc, unit)
+        try:  # the notebook widget bar needs ipywidgets; without it tqdm.auto only warns
+            import ipywidgets  # noqa: F401
+            from tqdm.auto import tqdm
+        except ImportError:
+            pass
         scale = unit == "B"
         return _Tqdm(tqdm(total=total, desc=desc, unit=unit, unit_scale=scale, unit_divisor=1024))
     if callable(progress):
