@@ -35,7 +35,8 @@ def check_headers(headers: Mapping[str, str], where: str) -> dict[str, str]:
 
     Raises:
         TypeError: A name or value is not a string.
-        ValueError: A name is empty or has CR/LF/NUL/colon, or a value has CR/LF/NUL.
+        ValueError: A name is empty or has CR/LF/NUL/colon or non-ASCII characters, or a value
+            has CR/LF/NUL or characters outside latin-1 (the value is never echoed).
     """
     checked: dict[str, str] = {}
     for name, value in headers.items():
@@ -46,8 +47,25 @@ def check_headers(headers: Mapping[str, str], where: str) -> dict[str, str]:
             raise ValueError(f"{where}: invalid header name {name!r}")
         if any(c in value for c in "\r\n\x00"):
             raise ValueError(f"{where}: the value of header {name!r} contains a line break or NUL")
+        # http.client encodes header values as latin-1 when sending; failing there would raise a
+        # UnicodeEncodeError whose repr carries the whole value (often a token).
+        if not (_encodes(name, "ascii") and _encodes(value, "latin-1")):
+            raise ValueError(
+                f"{where}: header {name.encode('ascii', 'replace').decode()!r} has characters "
+                "that cannot be sent in an HTTP header (only ASCII/latin-1 is allowed)"
+            )
         checked[name] = value
     return checked
+
+
+def _encodes(text: str, encoding: str) -> bool:
+    """Whether ``text`` encodes in ``encoding``; the UnicodeEncodeError (which holds the whole
+    text) never escapes, so no later error can chain it."""
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def encode_json(value: Any) -> bytes:
@@ -66,9 +84,11 @@ def encode_json(value: Any) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError(
-            "JSON body contains a lone surrogate (an unpaired \\ud800-\\udfff code point, often "
-            f"from a badly decoded file name) near {text[max(0, exc.start - 20) : exc.end + 20]!r}"
-            "; "
-            "it cannot be encoded as UTF-8"
-        ) from exc
+        # The error object holds the whole body (which may carry credentials): keep only the
+        # position, and raise outside the handler so no cause or context chain references it.
+        start, end = exc.start, exc.end
+    raise ValueError(
+        "JSON body contains a lone surrogate (an unpaired \\ud800-\\udfff code point, often "
+        f"from a badly decoded file name) at character {start} near "
+        f"{text[max(0, start - 20) : end + 20]!r}; it cannot be encoded as UTF-8"
+    )

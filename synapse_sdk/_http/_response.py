@@ -125,7 +125,10 @@ def _message(status: int, body: Any, content_type: str) -> str:
     if isinstance(body, str):
         mime = content_type.split(";", 1)[0].strip().lower()
         if mime in ("text/html", "application/xhtml+xml"):
-            return f"{_reason(status)} (an HTML page, {len(body)} characters, not a JSON error)"
+            return (
+                f"{_reason(status)} (an HTML page, content type {content_type!r}, "
+                f"{len(body)} characters, not a JSON error: often a proxy or gateway page)"
+            )
         return _truncate(" ".join(body.split())) or _reason(status)
     if body is None:
         return _reason(status)

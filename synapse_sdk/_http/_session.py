@@ -19,6 +19,7 @@ from synapse_sdk._http._encoding import (
     default_user_agent,
     encode_json,
 )
+from synapse_sdk._http._logfilter import install_urllib3_redaction
 from synapse_sdk._http._multipart import Multipart
 from synapse_sdk._http._response import Response, build_status_error
 from synapse_sdk._http._retry import IDEMPOTENT_METHODS, RetryBudget, RetryPolicy
@@ -33,6 +34,7 @@ from synapse_sdk._http._transport import (
 )
 from synapse_sdk._http._urls import (
     add_params,
+    check_url_length,
     is_absolute,
     join_url,
     normalize_base_url,
@@ -107,6 +109,7 @@ class Session:
         self.sleep = sleep
         self.clock = clock
         self._pool = PoolHolder(pool_maxsize, self.verify, ca_certs)
+        install_urllib3_redaction()
         if not self.verify:
             warnings.warn(
                 f"TLS certificate verification is off for {self.base_url}: anyone on the network "
@@ -234,10 +237,12 @@ class Session:
             TransportError: No usable answer (connection, timeout, deadline, outcome unknown).
             ResponseDecodeError: The body could not be decoded.
             TypeError: Bad arguments (both ``json`` and ``body``, unsupported param types).
-            ValueError: A malformed path, header, or an unencodable JSON body.
+            ValueError: A malformed path or header, an unencodable JSON body or query (a lone
+                surrogate), or a URL longer than ``MAX_URL_LENGTH`` (8192) characters.
         """
         method = method.upper()
         full_url = add_params(self.resolve_url(url), params)
+        check_url_length(full_url, params)
         call_headers = dict(self._headers)
         if headers:
             call_headers.update(check_headers(headers, "request headers"))
@@ -304,6 +309,7 @@ class Session:
                 )
             data = payload.iter_body() if isinstance(payload, Multipart) else payload
             sent = False
+            answer: tuple[int, str] | None = None
             try:
                 raw = pool.urlopen(
                     method,
@@ -317,6 +323,7 @@ class Session:
                     pool_timeout=remaining,
                 )
                 sent = True
+                answer = (raw.status, raw.headers.get("Content-Type", "") or "")
                 content = read_body(
                     raw, read_timeout=timeout.read, deadline_at=deadline_at, clock=clock
                 )
@@ -332,6 +339,7 @@ class Session:
                     idempotent=idempotent,
                     deadline_passed=deadline_passed,
                     context=context,
+                    answer=answer,
                 )
                 self._log(method, safe_url, type(error).__name__, attempt_started, attempt, context)
                 if not retryable:

@@ -23,11 +23,13 @@ from synapse_sdk._exceptions import (
     OutcomeUnknownError,
     ResponseDecodeError,
 )
+from synapse_sdk._http._urls import redact_url
 
 __all__ = [
     "READ_BLOCK",
     "DeadlineReached",
     "PoolHolder",
+    "TruncatedBodyError",
     "attempt_timeout",
     "map_error",
     "read_body",
@@ -41,6 +43,16 @@ READ_BLOCK = 64 * 1024
 
 class DeadlineReached(Exception):
     """Internal: the call's deadline passed between two reads (mapped by :func:`map_error`)."""
+
+
+class TruncatedBodyError(ResponseDecodeError, ClientConnectionError):
+    """The status line arrived but the body was cut off (connection closed or reset mid-body).
+
+    It is both a decode error (the JSON is incomplete: no object is ever built from it) and a
+    connection error (the connection broke), so either ``except`` clause catches it. Raised for
+    idempotent calls once retries are spent; a write whose answer is cut off raises
+    :class:`~synapse_sdk.clients.exceptions.OutcomeUnknownError` instead.
+    """
 
 
 class _QuietHTTPSConnectionPool(HTTPSConnectionPool):
@@ -185,6 +197,7 @@ def map_error(
     idempotent: bool,
     deadline_passed: bool,
     context: dict[str, Any],
+    answer: tuple[int, str] | None = None,
 ) -> tuple[ClientError, bool]:
     """Translate a failed attempt into the SDK error and whether a retry is allowed.
 
@@ -196,10 +209,13 @@ def map_error(
         deadline_passed: Whether the call's deadline has passed (a timeout then means the
             deadline, not the socket limit, was hit).
         context: ``method``, ``url`` (redacted) and ``request_id`` for the error.
+        answer: ``(status, content type)`` when the status line had arrived before the failure
+            (the body was being read), else None.
 
     Returns:
         ``(error, retryable)``; the caller raises ``error from exc`` when not retrying.
     """
+    _scrub_url(exc)
     never_sent = not sent and isinstance(
         exc, (u3.NewConnectionError, u3.ConnectTimeoutError, u3.EmptyPoolError)
     )
@@ -232,10 +248,30 @@ def map_error(
         if not idempotent:
             return OutcomeUnknownError(_outcome_text(what), **context), False
         return ClientTimeoutError(what, **context), True
+    if answer is not None:
+        status, content_type = answer
+        what = (
+            f"the {status} response ({content_type or 'no content type'}) was cut off before its "
+            f"body was complete: {exc}"
+        )
+        if not idempotent:
+            return OutcomeUnknownError(_outcome_text(what), **context), False
+        return TruncatedBodyError(what, status_code=status, **context), True
     what = f"connection broken: {exc}"
     if not idempotent:
         return OutcomeUnknownError(_outcome_text(what), **context), False
     return ClientConnectionError(what, **context), True
+
+
+def _scrub_url(exc: BaseException) -> None:
+    """Redact the request path urllib3 keeps on its errors (``err.url``): ``exc`` becomes the
+    ``__cause__`` of the SDK's error, and a path can carry a token (``agents/<token>/connect/``)."""
+    url = getattr(exc, "url", None)
+    if isinstance(url, str):
+        try:
+            exc.url = redact_url(url)  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
 
 
 def _deadline_text(phase: str) -> str:

@@ -11,8 +11,10 @@ from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 __all__ = [
+    "MAX_URL_LENGTH",
     "Origin",
     "add_params",
+    "check_url_length",
     "encode_params",
     "is_absolute",
     "join_url",
@@ -41,6 +43,13 @@ _SECRET_WORDS = (
 )
 _SECRET_PREFIXES = ("x-amz-", "x-goog-")
 _SECRET_EXACT = frozenset({"sig", "key", "auth", "code"})
+# Routes that carry a credential in the path: ``agents/<agent token>/connect/`` (wire protocol).
+_SECRET_PATHS = (re.compile(r"(^|/)(agents/)([^/?#]+)(/connect(?:/|$))"),)
+
+#: Longest request URL the SDK sends. Common servers and proxies refuse request lines over 8 KiB
+#: (nginx ``large_client_header_buffers``) with an unhelpful 414 or a reset; failing before any
+#: I/O names the parameter that is too long instead.
+MAX_URL_LENGTH = 8192
 
 
 def is_absolute(url: str) -> bool:
@@ -163,8 +172,58 @@ def encode_params(params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) 
             continue
         # ',' stays readable (the backend splits list filters on it); everything else reserved
         # is percent-encoded so values cannot inject parameters.
-        encoded.append(f"{quote(key, safe='')}={quote(text, safe=',')}")
+        encoded.append(f"{_quote(key, key, safe='')}={_quote(key, text, safe=',')}")
     return "&".join(encoded)
+
+
+def _quote(key: str, text: str, *, safe: str) -> str:
+    try:
+        return quote(text, safe=safe)
+    except UnicodeEncodeError as exc:
+        # Raised outside the handler: the error object would keep the whole value in a chain.
+        start, end = exc.start, exc.end
+    near = "" if _is_secret(key) else f" near {text[max(0, start - 20) : end + 20]!r}"
+    raise ValueError(
+        f"query parameter {key[:100]!r} contains a lone surrogate (an unpaired "
+        "\\ud800-\\udfff code point, often from a badly decoded file name)"
+        f"{near}; it cannot be encoded as UTF-8"
+    )
+
+
+def check_url_length(
+    url: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None
+) -> None:
+    """Refuse a request URL longer than :data:`MAX_URL_LENGTH`, naming the longest parameter.
+
+    Args:
+        url: The full request URL (query included).
+        params: The parameters that went into it, to name the culprit.
+
+    Raises:
+        ValueError: The URL is too long.
+    """
+    if len(url) <= MAX_URL_LENGTH:
+        return
+    culprit = ""
+    if params:
+        pairs = params.items() if isinstance(params, Mapping) else params
+        sizes = [(len(encode_params([(k, v)])), k, v) for k, v in pairs]
+        if sizes:
+            size, key, value = max(sizes, key=lambda item: item[0])
+            count = ""
+            if isinstance(value, (list, tuple, set, frozenset)):
+                count = f" ({len(value)} values)"
+            elif isinstance(value, str) and "," in value:
+                count = f" ({value.count(',') + 1} comma-separated values)"
+            culprit = (
+                f"; parameter {key[:100]!r}{count} alone takes {size} characters: split it into "
+                "batches (several requests, e.g. filter(id__in=batch) per batch) and combine the "
+                "results"
+            )
+    raise ValueError(
+        f"the request URL would be {len(url)} characters long, over the SDK's limit of "
+        f"{MAX_URL_LENGTH} (servers and proxies refuse longer request lines){culprit}"
+    )
 
 
 def add_params(url: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) -> str:
@@ -195,8 +254,8 @@ def redact_url(url: str) -> str:
     """Hide secrets in a URL before it is logged or stored on an error.
 
     Values of query keys that look secret (``token``, ``key``, ``signature``, ``sig``,
-    ``password``, ``X-Amz-*``, ...) become ``***``, as does a password in the userinfo part.
-    Everything else is kept verbatim.
+    ``password``, ``X-Amz-*``, ...) become ``***``, as does a password in the userinfo part and
+    the token in ``agents/<token>/connect/`` paths. Everything else is kept verbatim.
 
     Args:
         url: Any URL or relative path.
@@ -209,6 +268,9 @@ def redact_url(url: str) -> str:
     except ValueError:
         return "<unparseable URL>"
     netloc = parts.netloc
+    path = parts.path
+    for pattern in _SECRET_PATHS:
+        path = pattern.sub(r"\1\2***\4", path)
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
         user = userinfo.split(":", 1)[0]
@@ -220,6 +282,6 @@ def redact_url(url: str) -> str:
             key, sep, _ = item.partition("=")
             items.append(f"{key}=***" if sep and _is_secret(key) else item)
         query = "&".join(items)
-    if netloc == parts.netloc and query == parts.query:
+    if netloc == parts.netloc and query == parts.query and path == parts.path:
         return url
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))

@@ -5,6 +5,13 @@ is one paging mechanism. When the first page gives ``count``, later pages are ad
 and up to ``prefetch`` of them are fetched concurrently while the caller consumes earlier ones
 (order preserved; memory bounded by the window; nothing fetched past what the caller asked for).
 Without ``count`` (or with ``prefetch=0``) the walk follows ``next`` links one page at a time.
+
+Each page request is retried by the session like any GET. When a page after the first still
+fails, the error raised is the session's own (``ServerError``, ``ClientConnectionError`` ...), with
+the failed page and how to resume from it added: ``err.page``, ``err.resume_offset`` (the row
+index to slice from: ``queryset[err.resume_offset:]``) and ``err.resume_params`` (``{'page': n,
+'page_size': size}`` for the seed's ``list_*(params=..., list_all=True)``); the message says the
+same. Rows before that page were already delivered, so nothing is lost or repeated on resume.
 """
 
 from __future__ import annotations
@@ -17,9 +24,9 @@ from typing import Any, Protocol
 
 import attrs
 
-from synapse_sdk._exceptions import NotFoundError, ResponseValidationError
+from synapse_sdk._exceptions import ClientError, NotFoundError, ResponseValidationError
 
-__all__ = ["Envelope", "PageSource", "iter_pages", "parse_envelope"]
+__all__ = ["Envelope", "PageSource", "iter_pages", "mark_failed_page", "parse_envelope"]
 
 
 class PageSource(Protocol):
@@ -67,6 +74,49 @@ def parse_envelope(body: Any, number: int) -> Envelope:
     return Envelope(body["results"], count, body.get("next"), body.get("previous"), number)
 
 
+def mark_failed_page(exc: ClientError, number: int, page_size: int) -> None:
+    """Record on ``exc`` which page of a listing failed and how to resume from it.
+
+    Sets ``page``, ``resume_offset`` and ``resume_params`` on the error and appends a resume hint
+    to its message (once; an error already marked is left alone).
+
+    Args:
+        exc: The error the page request raised.
+        number: The 1-based number of the page that failed.
+        page_size: Rows per page of the listing.
+    """
+    if "page" in vars(exc):
+        return
+    offset = (number - 1) * page_size
+    vars(exc).update(
+        page=number,
+        resume_offset=offset,
+        resume_params={"page": number, "page_size": page_size},
+    )
+    exc.message = (
+        f"{exc.message} [listing interrupted at page {number} (page_size {page_size}); rows "
+        f"before row {offset} were delivered. Resume with queryset[{offset}:] (same filters and "
+        f"ordering) or list_*(params={{..., 'page': {number}, 'page_size': {page_size}}}, "
+        "list_all=True)]"
+    )
+    exc.args = (exc.message,)
+
+
+def _fetch(
+    source: PageSource,
+    query: Mapping[str, str] | None,
+    url: str | None,
+    number: int,
+    page_size: int,
+) -> Envelope:
+    """Fetch and parse page ``number``; a failure names the page and how to resume."""
+    try:
+        return parse_envelope(source.fetch_page(query, url), number)
+    except ClientError as exc:
+        mark_failed_page(exc, number, page_size)
+        raise
+
+
 def iter_pages(
     source: PageSource,
     params: Mapping[str, str],
@@ -111,26 +161,31 @@ def iter_pages(
         if wanted_rows is not None:
             last_page = min(last_page, first_page - 1 + math.ceil(wanted_rows / page_size))
     if prefetch > 0 and last_page is not None:
-        yield from _prefetched(source, query, first_page + 1, last_page, prefetch)
+        yield from _prefetched(source, query, first_page + 1, last_page, prefetch, page_size)
         return
     number = first_page
     next_url: str | None = envelope.next
     while next_url is not None and (last_page is None or number < last_page):
         number += 1
-        envelope = parse_envelope(source.fetch_page(None, next_url), number)
+        envelope = _fetch(source, None, next_url, number, page_size)
         yield envelope
         next_url = envelope.next
 
 
 def _prefetched(
-    source: PageSource, query: Mapping[str, str], first: int, last: int, window: int
+    source: PageSource,
+    query: Mapping[str, str],
+    first: int,
+    last: int,
+    window: int,
+    page_size: int,
 ) -> Iterator[Envelope]:
     """Fetch pages ``first..last`` with at most ``window`` requests in flight, yielding in order."""
     if first > last:
         return
 
     def fetch(number: int) -> Envelope:
-        return parse_envelope(source.fetch_page({**query, "page": str(number)}), number)
+        return _fetch(source, {**query, "page": str(number)}, None, number, page_size)
 
     pool = ThreadPoolExecutor(max_workers=window, thread_name_prefix="synapse-prefetch")
     pending: deque[Future[Envelope]] = deque()

@@ -1,11 +1,51 @@
-"""Request journal: what the server received, answered and committed."""
+"""Request journal: what the server received, answered and committed.
+
+Secrets never reach the journal: the values of the auth and tenant headers, the token in an
+``agents/<token>/connect/`` path and the values of secret-looking query keys (``token``, ``key``,
+``signature``, ``password``, ``X-Amz-*`` ...) become ``***``, so a journal dumped into a test
+report or a bug ticket leaks nothing.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import re
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import unquote_plus
+
+# The agent token is the credential of ``agents/<token>/connect/`` (wire protocol).
+_SECRET_PATH = re.compile(r"^(agents/)[^/]+(/connect(?:/|$))")
+_SECRET_KEY_WORDS = ("token", "signature", "password", "secret", "credential", "key", "session")
+_SECRET_KEY_EXACT = frozenset({"sig", "auth"})
+# Headers whose values are credentials ("Token <value>"); the app already hides the token headers,
+# the tenant header is sent in the same form, so it is hidden here too.
+_SECRET_HEADERS = frozenset(
+    {"synapse-access-token", "authorization", "synapse-agent", "synapse-tenant", "cookie"}
+)
+
+
+def redact_path(path: str) -> str:
+    """Replace the token in ``agents/<token>/connect/`` with ``***``."""
+    return _SECRET_PATH.sub(r"\1***\2", path)
+
+
+def redact_query(query: str) -> str:
+    """Replace the values of secret-looking query keys with ``***``."""
+    if not query:
+        return query
+    items = []
+    for item in query.split("&"):
+        key, sep, _ = item.partition("=")
+        name = unquote_plus(key).lower()
+        secret = (
+            name in _SECRET_KEY_EXACT
+            or name.startswith(("x-amz-", "x-goog-"))
+            or any(word in name for word in _SECRET_KEY_WORDS)
+        )
+        items.append(f"{key}=***" if sep and secret else item)
+    return "&".join(items)
 
 
 @dataclass(frozen=True)
@@ -16,11 +56,12 @@ class JournalEntry:
         seq: 1-based sequence number.
         time: POSIX time the request arrived.
         method: HTTP method.
-        path: path without the leading slash (``tasks/1/``).
-        query: raw query string.
+        path: path without the leading slash (``tasks/1/``); the token of
+            ``agents/<token>/connect/`` shown as ``***``.
+        query: raw query string; values of secret-looking keys shown as ``***``.
         body_sha256: hex SHA-256 of the request body bytes received.
         body_size: number of body bytes received.
-        headers: request headers; token values replaced by ``"***"``.
+        headers: request headers; token and tenant values replaced by ``"***"``.
         status: status code sent, None when no answer was sent (reset, stall).
         committed: whether a database write committed while handling the request.
         fault: kind of the fault applied, or None.
@@ -54,7 +95,16 @@ class Journal:
         self._seq = 0
 
     def record(self, **fields: Any) -> JournalEntry:
-        """Append an entry (``seq`` is assigned here) and return it."""
+        """Append an entry (``seq`` is assigned here, secrets in path and query redacted)."""
+        if "path" in fields:
+            fields["path"] = redact_path(str(fields["path"]))
+        if "query" in fields:
+            fields["query"] = redact_query(str(fields["query"]))
+        headers = fields.get("headers")
+        if isinstance(headers, dict):
+            fields["headers"] = {
+                k: "***" if k.lower() in _SECRET_HEADERS else v for k, v in headers.items()
+            }
         with self._lock:
             self._seq += 1
             entry = JournalEntry(seq=self._seq, **fields)
