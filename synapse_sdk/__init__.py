@@ -26,11 +26,13 @@ from synapse_sdk._exceptions import (
     ResponseDecodeError,
     ResponseValidationError,
     ServerError,
+    TruncatedBodyError,
     ValidationError,
 )
-from synapse_sdk._http import RetryPolicy, Timeout
+from synapse_sdk._http import InsecureTLSWarning, RetryPolicy, Timeout
 from synapse_sdk._query import Page, QuerySet
 from synapse_sdk.clients.backend import BackendClient
+from synapse_sdk.uploads import ChunkedUpload, FileResult, ItemResult, UploadReport
 from synapse_sdk.resources import (
     Agent,
     Assignment,
@@ -61,6 +63,7 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationError",
     "BackendClient",
+    "ChunkedUpload",
     "ClientConnectionError",
     "ClientError",
     "ClientTimeoutError",
@@ -69,12 +72,15 @@ __all__ = [
     "DataFile",
     "DataUnit",
     "DeadlineExceededError",
+    "FileResult",
     "FileSpecification",
     "GroundTruthDataset",
     "GroundTruthEvent",
     "GroundTruthVersion",
     "HTTPError",
+    "InsecureTLSWarning",
     "IntegrityError",
+    "ItemResult",
     "Job",
     "JobLog",
     "JobStatus",
@@ -99,6 +105,8 @@ __all__ = [
     "Task",
     "TaskTag",
     "Timeout",
+    "TruncatedBodyError",
+    "UploadReport",
     "ValidationError",
     "__version__",
 ]

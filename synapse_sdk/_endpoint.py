@@ -41,7 +41,10 @@ _LOOKUP_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}(@[A-Za-z0-9_.+-]{1,64})?$")
 _PAGING_KEYS = frozenset({"page", "page_size", "ordering", "fields", "expand"})
 
 
-def check_id(value: object, kind: IdKind = "int", *, what: str = "id") -> str:
+_MAX_INT_ID = 2**63 - 1
+
+
+def check_id(value: object, kind: IdKind = "int", *, what: str = "id", secret: bool = False) -> str:
     """Validate an object id and return its URL segment.
 
     Args:
@@ -49,6 +52,7 @@ def check_id(value: object, kind: IdKind = "int", *, what: str = "id") -> str:
         kind: ``"int"`` (positive int), ``"uuid"`` (UUID or its canonical string) or ``"lookup"``
             (a positive int, or a slug / ``code@version`` string).
         what: The parameter name used in error messages.
+        secret: The id is a credential (an agent token): never echo it in an error.
 
     Returns:
         The id as a string that is safe to place in a URL path.
@@ -70,19 +74,24 @@ def check_id(value: object, kind: IdKind = "int", *, what: str = "id") -> str:
             return str(parsed)
         raise TypeError(f"{what} must be a UUID or UUID string, got {type(value).__name__}")
     if isinstance(value, int) and not isinstance(value, bool):
-        if value <= 0:
-            raise ValueError(f"{what} must be a positive int, got {value}")
+        if not 0 < value <= _MAX_INT_ID:
+            raise ValueError(f"{what} must be a positive int below 2**63, got {value}")
         return str(value)
+    shown = "a value that is not shown (it is a secret)" if secret else repr(value)
     if kind == "lookup" and isinstance(value, str):
+        if value.isdigit() and not secret:
+            raise TypeError(f"{what} {value!r} looks like an id: pass it as an int ({int(value)})")
         if not _LOOKUP_RE.match(value):
             raise ValueError(
                 f"{what} must be a positive int, a code like 'my-plugin' or 'code@version', "
-                f"got {value!r}"
+                f"got {shown}"
             )
         return value
     expected = "a positive int or a code string" if kind == "lookup" else "a positive int"
     hint = " (convert it with int() first)" if isinstance(value, str) and value.isdigit() else ""
-    raise TypeError(f"{what} must be {expected}, got {type(value).__name__} {value!r}{hint}")
+    if secret:
+        hint, shown = "", ""
+    raise TypeError(f"{what} must be {expected}, got {type(value).__name__} {shown}{hint}")
 
 
 def encode_query_value(value: object) -> str | None:
@@ -140,6 +149,7 @@ class Action:
         detail: Whether the route takes an object id (``tasks/{id}/...``) or not (``tasks/...``).
         absolute: Whether ``path`` is relative to the API root instead of the collection.
         id_kind: The id kind this route takes, when it differs from the endpoint's.
+        secret: The route's id is a credential (never echoed in errors).
     """
 
     method: str
@@ -147,6 +157,7 @@ class Action:
     detail: bool = True
     absolute: bool = False
     id_kind: IdKind | None = None
+    secret: bool = False
 
 
 @attrs.frozen
@@ -195,10 +206,11 @@ class Endpoint:
         if action.absolute:
             base = action.path
             if action.detail:
-                base = base.replace("{id}", check_id(pk, kind))
+                base = base.replace("{id}", check_id(pk, kind, secret=action.secret))
             return action.method, base
         if action.detail:
-            return action.method, f"{self.path}{check_id(pk, kind)}/{action.path}"
+            segment = check_id(pk, kind, secret=action.secret)
+            return action.method, f"{self.path}{segment}/{action.path}"
         return action.method, f"{self.path}{action.path}"
 
     def require(self, op: str) -> None:

@@ -21,6 +21,7 @@ The tree (all importable from ``synapse_sdk.clients.exceptions`` and ``synapse_s
     │   └── OriginError                 a server-supplied URL on another origin was refused
     ├── ResponseError                   the answer could not be used
     │   ├── ResponseDecodeError         truncated or malformed JSON, HTML where JSON was due
+    │   │   └── TruncatedBodyError      the body was cut off (also a ClientConnectionError)
     │   └── ResponseValidationError     valid JSON of the wrong shape (``path`` names the field)
     └── IntegrityError                  a checksum did not match (upload finalize, download)
 
@@ -55,6 +56,7 @@ __all__ = [
     "ResponseValidationError",
     "ServerError",
     "TransportError",
+    "TruncatedBodyError",
     "ValidationError",
     "error_for_status",
 ]
@@ -69,7 +71,14 @@ class ClientError(Exception):
         method: The HTTP method of the request, when known.
         url: The request URL with secrets redacted, when known.
         request_id: The SDK's id for the call (also sent as ``X-Request-ID``), when known.
+        page: For a listing interrupted by this error: the 1-based page that failed, else None.
+        resume_offset: The row index to resume from (``queryset[resume_offset:]``), else None.
+        resume_params: The ``page``/``page_size`` params to resume a seed listing, else None.
     """
+
+    page: int | None = None
+    resume_offset: int | None = None
+    resume_params: dict[str, int] | None = None
 
     def __init__(
         self,
@@ -202,6 +211,16 @@ class ResponseValidationError(ResponseError):
     """The body was JSON of the wrong shape; ``path`` names the field (``results[3].id``)."""
 
     path: str = ""
+
+
+class TruncatedBodyError(ResponseDecodeError, ClientConnectionError):
+    """The status line arrived but the body was cut off (connection closed or reset mid-body).
+
+    Both a decode error (the JSON is incomplete: no object is ever built from it) and a
+    connection error (the connection broke), so either ``except`` clause catches it. Raised for
+    idempotent calls once retries are spent; a write whose answer is cut off raises
+    :class:`OutcomeUnknownError` instead.
+    """
 
 
 class IntegrityError(ClientError):

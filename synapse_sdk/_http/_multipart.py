@@ -9,24 +9,29 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Union
 
-__all__ = ["BLOCK_SIZE", "FileSource", "Multipart"]
+__all__ = ["BLOCK_SIZE", "Block", "FileSource", "Multipart"]
 
 #: Size of the blocks read from files and sliced from in-memory buffers.
 BLOCK_SIZE = 1024 * 1024
+
+#: A piece of an encoded body.
+Block = bytes | bytearray | memoryview
 
 #: What a file part may be built from:
 #:
 #: - ``bytes`` (sent as is), ``bytearray`` or ``memoryview`` (sent in 1 MiB blocks);
 #: - an ``os.PathLike`` such as :class:`pathlib.Path`: its size is read at construction and
 #:   the file is opened and read in 1 MiB blocks each time the body is iterated;
-#: - a pair ``(factory, size)``: ``factory()`` returns a fresh iterable of ``bytes`` each time
-#:   the body is iterated (so a retry can resend it) and must yield exactly ``size`` bytes.
+#: - a pair ``(factory, size)``: ``factory()`` returns a fresh iterable of bytes-like blocks
+#:   (``bytes``, ``bytearray``, ``memoryview``) each time the body is iterated (so a retry can
+#:   resend it) and must yield exactly ``size`` bytes. Blocks are passed to the socket without a
+#:   copy, one at a time: a factory may refill the same buffer once the next block is asked for.
 FileSource = Union[
     bytes,
     bytearray,
     memoryview,
     "os.PathLike[str]",
-    tuple[Callable[[], Iterable[bytes]], int],
+    tuple[Callable[[], Iterable[Block]], int],
 ]
 
 
@@ -128,7 +133,7 @@ class Multipart:
             lines.append(f"Content-Type: {content_type}")
         return _utf8("\r\n".join(lines) + "\r\n\r\n", "part header")
 
-    def iter_body(self) -> Iterator[bytes]:
+    def iter_body(self) -> Iterator[Block]:
         """Yield the encoded body in blocks; each call starts from the first byte.
 
         Returns:
@@ -149,7 +154,7 @@ class Multipart:
         return f"Multipart(parts={len(self._parts)}, content_length={self.content_length})"
 
 
-def _iter_source(source: FileSource, size: int) -> Iterator[bytes]:
+def _iter_source(source: FileSource, size: int) -> Iterator[Block]:
     if isinstance(source, bytes):
         if source:
             yield source
@@ -169,13 +174,16 @@ def _iter_source(source: FileSource, size: int) -> Iterator[bytes]:
                 sent += len(block)
                 yield block
     else:
-        for block in source[0]():
-            if not block:
+        for piece in source[0]():
+            # Bytes-like blocks go to the socket as they are (no copy): a factory may reuse
+            # its buffer for the next block, since each is sent before the next is asked for.
+            length = memoryview(piece).nbytes
+            if not length:
                 continue
-            sent += len(block)
+            sent += length
             if sent > size:
                 break
-            yield bytes(block)
+            yield piece
     if sent != size:
         raise ValueError(
             f"multipart file part announced {size} bytes but its source produced "

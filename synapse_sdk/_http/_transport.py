@@ -22,6 +22,7 @@ from synapse_sdk._exceptions import (
     DeadlineExceededError,
     OutcomeUnknownError,
     ResponseDecodeError,
+    TruncatedBodyError,
 )
 from synapse_sdk._http._urls import redact_url
 
@@ -43,16 +44,6 @@ READ_BLOCK = 64 * 1024
 
 class DeadlineReached(Exception):
     """Internal: the call's deadline passed between two reads (mapped by :func:`map_error`)."""
-
-
-class TruncatedBodyError(ResponseDecodeError, ClientConnectionError):
-    """The status line arrived but the body was cut off (connection closed or reset mid-body).
-
-    It is both a decode error (the JSON is incomplete: no object is ever built from it) and a
-    connection error (the connection broke), so either ``except`` clause catches it. Raised for
-    idempotent calls once retries are spent; a write whose answer is cut off raises
-    :class:`~synapse_sdk.clients.exceptions.OutcomeUnknownError` instead.
-    """
 
 
 class _QuietHTTPSConnectionPool(HTTPSConnectionPool):

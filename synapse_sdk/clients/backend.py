@@ -6,8 +6,8 @@ forwards to the same endpoint declarations, every flat method of the seed docume
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -43,7 +43,7 @@ from synapse_sdk.resources import (
     TaskTagManager,
 )
 from synapse_sdk.resources.tasks import tags_body, tasks_body
-from synapse_sdk.uploads import UploadManager
+from synapse_sdk.uploads import DEFAULT_CHUNK_SIZE, ProgressCallback, UploadManager
 
 __all__ = ["BackendClient", "ClientConfig", "StorageCategory", "StorageProvider"]
 
@@ -126,6 +126,8 @@ class BackendClient:
         pool_maxsize: Connections kept per host; size it to the threads sharing the client.
         user_agent: Replaces the default ``User-Agent``.
         verify: TLS certificate verification (turning it off warns).
+        sleep: How retries wait (tests pass a recorder to run backoff in no time).
+        clock: The monotonic clock deadlines are measured with (tests pass a fake one).
 
     Raises:
         ValueError: No base URL was given or found in the environment, or an option is invalid.
@@ -146,6 +148,8 @@ class BackendClient:
         pool_maxsize: int = 16,
         user_agent: str | None = None,
         verify: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         url = base_url if base_url is not None else os.environ.get("SYNAPSE_BASE_URL")
         if not url:
@@ -180,6 +184,8 @@ class BackendClient:
             pool_maxsize=config.pool_maxsize,
             user_agent=config.user_agent,
             verify=config.verify,
+            sleep=sleep,
+            clock=clock,
         )
         self._setup(config, session)
 
@@ -327,9 +333,39 @@ class BackendClient:
 
     # -- seed API: core and data collections -------------------------------------------------
 
-    def create_chunked_upload(self, file_path: str | os.PathLike[str]) -> Any:
-        """Upload a file with the chunked protocol (50 MiB chunks, MD5-verified)."""
-        return self.uploads.chunked(file_path)
+    def create_chunked_upload(
+        self,
+        file_path: str | os.PathLike[str],
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_progress: ProgressCallback | None = None,
+        *,
+        progress: bool | None = None,
+    ) -> Any:
+        """Upload a file with the chunked protocol (50 MiB chunks streamed from disk,
+        MD5-verified, resumed from the server's offset after a dropped connection).
+
+        ``on_progress(sent, total)`` is called as bytes go out; ``progress=True`` shows a bar.
+        Returns the finalize JSON (``id``, ``checksum``, ``size`` ...). On failure the error's
+        ``upload_id`` names the upload for :meth:`resume_chunked_upload`.
+        """
+        return self.uploads.chunked_json(
+            file_path, chunk_size=chunk_size, progress=on_progress or progress
+        )
+
+    def resume_chunked_upload(
+        self,
+        upload_id: str,
+        file_path: str | os.PathLike[str],
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_progress: ProgressCallback | None = None,
+        *,
+        progress: bool | None = None,
+    ) -> Any:
+        """Continue an interrupted chunked upload (from this or another process) from the
+        server's offset, after checking the local file; returns the finalize JSON."""
+        return self.uploads.resume_chunked_json(
+            upload_id, file_path, chunk_size=chunk_size, progress=on_progress or progress
+        )
 
     def list_data_collection(self) -> Any:
         """List data collections (first page envelope)."""
@@ -347,7 +383,7 @@ class BackendClient:
         self, file_path: str | os.PathLike[str], use_chunked_upload: bool = False
     ) -> Any:
         """Upload a file as a data file (direct multipart, or chunked when asked)."""
-        return self.uploads.data_file_json(Path(file_path), chunked=use_chunked_upload)
+        return self.uploads.data_file_json(file_path, chunked=use_chunked_upload)
 
     def upload_data_file(
         self,

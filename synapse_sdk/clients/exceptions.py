@@ -26,6 +26,7 @@ from synapse_sdk._exceptions import (
     ResponseValidationError,
     ServerError,
     TransportError,
+    TruncatedBodyError,
     ValidationError,
     error_for_status,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "ResponseValidationError",
     "ServerError",
     "TransportError",
+    "TruncatedBodyError",
     "ValidationError",
     "error_for_status",
 ]

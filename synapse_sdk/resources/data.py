@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -11,7 +12,18 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from synapse_sdk._endpoint import Action, Endpoint
+from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import QuerySet
+from synapse_sdk._transfer import (
+    DEFAULT_CHUNK_SIZE,
+    DownloadItem,
+    UploadInput,
+    UploadReport,
+    download_file,
+    download_files,
+    resolve_target,
+    upload_to_collection,
+)
 from synapse_sdk.resources._base import Record, Resource, fk
 from synapse_sdk.resources._enums import DataCollectionCategory, FileType
 from synapse_sdk.resources._manager import Manager, ReadManager
@@ -97,6 +109,62 @@ class DataCollection(Resource):
         names = ", ".join(s.name for s in self.file_specifications) or "none"
         raise KeyError(f"data collection {self.id} has no file specification {name!r} ({names})")
 
+    def upload(
+        self,
+        files: Sequence[UploadInput],
+        *,
+        parallel: int = 4,
+        progress: ProgressLike = None,
+        batch_size: int = 100,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        skip_existing: bool = True,
+    ) -> UploadReport[DataUnit]:
+        """Upload local files as data units of this collection, one unit per item.
+
+        An item is a path (the primary spec's file), ``{spec: path}`` or ``{"files": {spec:
+        path}, "meta": {...}, "groups": [...]}``. Items are checked (specs, extensions, disk)
+        before anything is sent; files the server has are skipped; one bad item never stops
+        the others (docs/uploads.md).
+
+        Args:
+            files: The items, in order.
+            parallel: Concurrent uploads (1..64).
+            progress: ``True`` for a bar over files, or a ``(done, total)`` callback.
+            batch_size: Data units per ``POST data_units/`` (1..1000).
+            chunk_size: Chunk size for files above 50 MiB.
+            skip_existing: Skip files whose MD5 the server has (``verify_checksums``).
+
+        Returns:
+            An :class:`UploadReport`: per item ``created``/``failed`` (with the data unit or the
+            reason), per file ``uploaded``/``skipped``/``failed``.
+
+        Raises:
+            ValueError, TypeError: Bad arguments, or the collection has no file specifications.
+            ClientError: ``verify_checksums`` failed (before any file was sent).
+        """
+        manager = self._require_manager()
+        specs = self.file_specifications
+        if not specs:
+            raw = manager.fetch_json(self.id, {"expand": "file_specifications"})
+            specs = manager.build(raw).file_specifications
+        data_files = manager.related("data_files")
+        units = manager.related("data_units")
+        assert isinstance(data_files, DataFileManager) and isinstance(units, DataUnitManager)
+        return upload_to_collection(
+            manager._ctx.session,
+            collection_id=self.id,
+            specs=specs,
+            items=files,
+            data_files_path=DATA_FILES.path,
+            create_units=units.create_json,
+            build_unit=units.build,
+            verify=data_files.verify_checksums if skip_existing else None,
+            parallel=parallel,
+            batch_size=batch_size,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
+
 
 class DataCollectionFilters(TypedDict, total=False):
     """Filters of ``client.data_collections.filter()``."""
@@ -134,6 +202,46 @@ class DataFile(Resource):
     size: int | None = None
     meta: dict[str, Any] | None = None
     created_at: dt.datetime | None = None
+
+    def download(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+        progress: ProgressLike = None,
+    ) -> Path:
+        """Download the file (streamed, resumable, MD5-checked, no auth headers sent).
+
+        Args:
+            dest: A directory (the file keeps its safe base name) or a file path.
+            overwrite: Replace an existing file.
+            max_bytes: Refuse a larger file.
+            deadline: Seconds for the whole download.
+            progress: ``True`` for a bar, or a ``(done, total)`` callback.
+
+        Returns:
+            The downloaded file's path.
+
+        Raises:
+            ValueError: The data file has no URL.
+            FileExistsError: The target exists and ``overwrite`` is False (before any request).
+            IntegrityError: The bytes do not match ``checksum``/``size``.
+        """
+        if not self.file:
+            raise ValueError(f"data file {self.id} has no file URL to download")
+        return download_file(
+            self._require_manager()._ctx.session,
+            self.file,
+            resolve_target(dest, self.file),
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            deadline=deadline,
+            md5=self.checksum,
+            size=self.size,
+            progress=progress,
+        )
 
 
 DATA_FILES = Endpoint(
@@ -192,6 +300,57 @@ class DataUnit(Resource):
         """The unit's data collection (loaded on first use)."""
         result: DataCollection | None = self._related("data_collection_id", "data_collections")
         return result
+
+    def download(
+        self,
+        dest_dir: str | os.PathLike[str],
+        *,
+        specs: Sequence[str] | None = None,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+        progress: ProgressLike = None,
+    ) -> dict[str, Path]:
+        """Download the unit's files into ``dest_dir`` (created if needed).
+
+        Files keep their original base name, made safe; each is streamed to a ``.part`` file
+        (resumed with ``Range``), checked (MD5, size) and renamed. No auth headers are sent.
+
+        Args:
+            dest_dir: The directory.
+            specs: Only these file specifications (default: all).
+            overwrite: Replace existing files (else an existing one fails before any request).
+            max_bytes: Refuse any file larger than this.
+            deadline: Seconds for all the unit's files together.
+            progress: ``True`` for a bar, or a ``(done, total)`` callback over the unit's bytes.
+
+        Returns:
+            Spec name -> downloaded path (files without a URL are left out).
+
+        Raises:
+            KeyError: A name in ``specs`` is not one of the unit's files.
+            FileExistsError: A target exists and ``overwrite`` is False.
+            IntegrityError, ResponseError, DeadlineExceededError, ClientError: A download failed.
+        """
+        files = self.files
+        for name in specs or ():
+            if name not in files:
+                raise KeyError(f"data unit {self.id} has no file {name!r} ({', '.join(files)})")
+        items = [
+            DownloadItem(name, f.url, f.file_name_original, f.checksum, f.size)
+            for name, f in files.items()
+            if f.url and (specs is None or name in specs)
+        ]
+        return download_files(
+            self._require_manager()._ctx.session,
+            items,
+            dest_dir,
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            deadline=deadline,
+            progress=progress,
+            desc=f"data unit {self.id}",
+        )
 
 
 class DataUnitFilters(TypedDict, total=False):

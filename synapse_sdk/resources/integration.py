@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
@@ -84,16 +84,17 @@ class PluginFilters(TypedDict, total=False):
     """Filters of ``client.plugins.filter()``."""
 
     code: str
+    name: str
     category: PluginCategory | str
-    is_active: bool
-    search: str
+    id__in: Sequence[int]
 
 
 PLUGINS = Endpoint(
     name="plugins",
     path="plugins/",
     ops=frozenset({"get", "list", "create", "update"}),
-    filters={"code": "str", "category": "str", "is_active": "bool", "search": "str"},
+    filters={"code": "str", "name": "str", "category": "str", "id__in": "ints"},
+    ordering=frozenset({"id", "created", "code", "name"}),
     actions={"run": Action("POST", "run/", id_kind="lookup")},
 )
 
@@ -327,7 +328,11 @@ AGENTS = Endpoint(
     path="agents/",
     ops=frozenset({"list"}),
     filters={"id": "int", "status": "str"},
-    actions={"connect": Action("POST", "agents/{id}/connect/", absolute=True, id_kind="lookup")},
+    actions={
+        "connect": Action(
+            "POST", "agents/{id}/connect/", absolute=True, id_kind="lookup", secret=True
+        )
+    },
 )
 
 

@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
 from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import QuerySet
+from synapse_sdk._transfer import download_file, resolve_target
 from synapse_sdk.resources._base import Resource, fk
 from synapse_sdk.resources._enums import GroundTruthCategory, StorageCategory, StorageProvider
 from synapse_sdk.resources._manager import Manager, ReadManager
@@ -57,6 +61,45 @@ class Model(Resource):
     size: int | None = None
     is_released: bool = False
     created: dt.datetime | None = None
+
+    def download(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+        progress: ProgressLike = None,
+    ) -> Path:
+        """Download the model's file (streamed to disk, resumable, no auth headers sent).
+
+        Args:
+            dest: A directory (the file keeps the URL's safe base name) or a file path.
+            overwrite: Replace an existing file.
+            max_bytes: Refuse a larger file.
+            deadline: Seconds for the whole download.
+            progress: ``True`` for a bar, or a ``(done, total)`` callback.
+
+        Returns:
+            The downloaded file's path.
+
+        Raises:
+            ValueError: The model has no file.
+            FileExistsError: The target exists and ``overwrite`` is False (before any request).
+            ResponseError, DeadlineExceededError, IntegrityError, ClientError: The download failed.
+        """
+        if not self.file:
+            raise ValueError(f"model {self.id} has no file to download")
+        return download_file(
+            self._require_manager()._ctx.session,
+            self.file,
+            resolve_target(dest, self.file),
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            deadline=deadline,
+            size=self.size,
+            progress=progress,
+        )
 
 
 class ModelFilters(TypedDict, total=False):

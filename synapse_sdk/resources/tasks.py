@@ -200,11 +200,20 @@ TASKS = Endpoint(
 
 
 def tasks_body(data: Any, project: int | None = None) -> Any:
-    """Normalise a task-creation body: the seed's list form or the wire form, both accepted."""
+    """Normalise a task-creation body: the seed's list form or the wire form, both accepted.
+
+    A single ``{"project": p, "data_unit": u, "meta"?: {...}}`` becomes the wire form
+    ``{"project": p, "data": [{"data_unit": u, "meta": {...}}]}``.
+    """
     if isinstance(data, list):
         return data
     if isinstance(data, dict):
-        return {"project": project, **data} if project is not None else data
+        if project is not None:
+            data = {"project": project, **data}
+        if "data_unit" in data and "data" not in data:
+            item = {k: v for k, v in data.items() if k != "project"}
+            return {"project": data.get("project"), "data": [item]}
+        return data
     raise TypeError(
         "create_tasks takes a list of {'project', 'data_unit'} objects or "
         "{'project': id, 'data': [{'data_unit': id}, ...]}"
@@ -220,6 +229,10 @@ class TaskManager(Manager[Task]):
     def filter(self, **filters: Unpack[TaskFilters]) -> QuerySet[Task]:
         """Tasks matching ``filters`` (lazy; unknown keys raise ``TypeError``)."""
         return self._filter(filters)
+
+    def create_body(self, data: dict[str, Any]) -> Any:
+        """``create(project=p, data_unit=u)`` sends the wire form ``{"project", "data": [...]}``."""
+        return tasks_body(data)
 
     def create_many(self, data_units: Iterable[int], *, project: int | None = None) -> list[Task]:
         """Create one task per data unit in ``project`` (one request)."""

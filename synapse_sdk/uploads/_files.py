@@ -1,33 +1,34 @@
-"""``client.uploads``: data files, data units from local files, model files and plugin release
-archives, all on top of one chunked-upload engine and one multipart encoder."""
+"""``client.uploads``: chunked uploads (and resuming them), data files, data-unit items, model files
+and plugin release archives, on top of the transfer engine in :mod:`synapse_sdk._transfer`."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from synapse_sdk._exceptions import ResponseValidationError
-from synapse_sdk._http import Multipart, Timeout
-from synapse_sdk.resources._manager import ClientContext
-from synapse_sdk.resources.data import DATA_FILES, DataFile
-from synapse_sdk.resources.integration import PLUGIN_RELEASES
-from synapse_sdk.resources.ml import MODELS
-from synapse_sdk.uploads._chunked import (
+from synapse_sdk._http import FileSource, Multipart, Timeout
+from synapse_sdk._progress import ProgressLike
+from synapse_sdk._transfer import (
     CHUNKED_UPLOADS,
     DEFAULT_CHUNK_SIZE,
+    ChunkedUpload,
     ChunkedUploader,
-    ProgressCallback,
     check_upload_path,
+    create_data_file,
 )
+from synapse_sdk.resources._manager import ClientContext
+from synapse_sdk.resources.data import DATA_FILES, DataFile
+from synapse_sdk.resources.integration import PLUGIN_RELEASES, PluginRelease
+from synapse_sdk.resources.ml import MODELS, Model
 
-__all__ = ["CHUNKED_THRESHOLD", "UploadManager"]
+__all__ = ["UploadManager"]
 
-#: Above this size the typed API switches to chunked upload on its own.
-CHUNKED_THRESHOLD = 50 * 1024 * 1024
+_BLOCK = 1024 * 1024
 
 
 def _form_value(value: Any) -> list[str]:
@@ -43,26 +44,137 @@ def _form_value(value: Any) -> list[str]:
     return [str(value)]
 
 
+def _stream_of(handle: Any) -> tuple[str, FileSource]:
+    """A multipart source for an open binary file: streamed from its current position when it
+    can seek (each retry rereads it), else read once."""
+    raw_name = getattr(handle, "name", None)
+    name = Path(raw_name).name if isinstance(raw_name, str) and raw_name else "plugin.zip"
+    if isinstance(handle, io.TextIOBase) or isinstance(handle.read(0), str):
+        raise TypeError("the archive must be opened in binary mode ('rb'), not text mode")
+    if not (hasattr(handle, "seekable") and handle.seekable()):
+        payload = handle.read()
+        return name, payload
+    start = handle.tell()
+    size = handle.seek(0, os.SEEK_END) - start
+    handle.seek(start)
+
+    def blocks() -> Iterator[bytes]:
+        handle.seek(start)
+        left = size
+        while left > 0:
+            block = handle.read(min(_BLOCK, left))
+            if not block:
+                return
+            left -= len(block)
+            yield block
+
+    return name, (blocks, size)
+
+
 class UploadManager:
-    """File uploads: ``chunked()``, ``data_file()``, ``data_unit_item()``, ``model()``,
-    ``plugin_release()``."""
+    """File transfers of one client: ``client.uploads``.
+
+    Typed methods return objects (:class:`ChunkedUpload`, ``DataFile``, ``Model``,
+    ``PluginRelease``); the ``*_json`` methods return the server's JSON for the seed API.
+    """
 
     def __init__(self, ctx: ClientContext) -> None:
         self._ctx = ctx
+
+    def _uploader(
+        self, chunk_size: int, progress: ProgressLike, timeout: Timeout | None
+    ) -> ChunkedUploader:
+        return ChunkedUploader(
+            self._ctx.session, chunk_size=chunk_size, progress=progress, timeout=timeout
+        )
+
+    # -- chunked uploads -------------------------------------------------------------------
+
+    def chunked_json(
+        self,
+        file_path: str | os.PathLike[str],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
+        timeout: Timeout | None = None,
+    ) -> dict[str, Any]:
+        """Upload a file with the chunked protocol; return the finalize JSON (``id`` ...).
+
+        Raises:
+            OSError: The file cannot be read (before any request).
+            IntegrityError: The server's bytes differ from the local file's MD5.
+            ClientError: The upload failed; ``upload_id`` on it names the upload to resume.
+        """
+        return self._uploader(chunk_size, progress, timeout).upload(file_path)
 
     def chunked(
         self,
         file_path: str | os.PathLike[str],
         *,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        on_progress: ProgressCallback | None = None,
+        progress: ProgressLike = None,
+        timeout: Timeout | None = None,
+    ) -> ChunkedUpload:
+        """Upload a file with the chunked protocol (streamed, MD5-verified, resumable).
+
+        Args:
+            file_path: The local file.
+            chunk_size: Bytes per chunk (default 50 MiB); memory stays at a few MiB regardless.
+            progress: ``True`` for a progress bar, or a ``(sent, total)`` callback.
+            timeout: Timeouts per request.
+
+        Returns:
+            The completed upload; pass ``upload.id`` as ``chunked_upload`` elsewhere.
+
+        Raises:
+            OSError: The file cannot be read (before any request).
+            IntegrityError: The server's bytes differ from the local file's MD5.
+            ClientError: The upload failed; ``upload_id`` on it names the upload to resume.
+        """
+        return ChunkedUpload.from_wire(
+            self.chunked_json(file_path, chunk_size=chunk_size, progress=progress, timeout=timeout)
+        )
+
+    def resume_chunked_json(
+        self,
+        upload_id: str,
+        file_path: str | os.PathLike[str],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
         timeout: Timeout | None = None,
     ) -> dict[str, Any]:
-        """Upload a file with the chunked protocol; return the finalize response (has ``id``)."""
-        uploader = ChunkedUploader(
-            self._ctx.session, chunk_size=chunk_size, on_progress=on_progress, timeout=timeout
+        """Continue an interrupted upload from the server's offset; return the finalize JSON.
+
+        Raises:
+            ValueError: Bad id, or the server holds more bytes than the local file has.
+            IntegrityError: The local file is not the one the upload started with.
+        """
+        return self._uploader(chunk_size, progress, timeout).resume(upload_id, file_path)
+
+    def resume_chunked(
+        self,
+        upload_id: str,
+        file_path: str | os.PathLike[str],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
+        timeout: Timeout | None = None,
+    ) -> ChunkedUpload:
+        """Continue an interrupted upload (from any process) from the server's offset.
+
+        The local file is checked first (it must hold at least the server's bytes); the final
+        whole-file MD5 proves the bytes the server already had are this file's.
+
+        Raises:
+            ValueError: Bad id, or the server holds more bytes than the local file has.
+            NotFoundError: No such upload. HTTPError (410): it expired; upload again.
+            IntegrityError: The local file is not the one the upload started with.
+        """
+        answer = self.resume_chunked_json(
+            upload_id, file_path, chunk_size=chunk_size, progress=progress, timeout=timeout
         )
-        return uploader.upload(file_path)
+        return ChunkedUpload.from_wire(answer)
 
     def get_chunked(self, upload_id: str) -> dict[str, Any]:
         """The state of a chunked upload (``offset``, ``completed_at`` ...)."""
@@ -71,38 +183,47 @@ class UploadManager:
         ).json()
         return answer
 
+    # -- data files and data-unit items ----------------------------------------------------
+
     def data_file_json(
         self,
         file_path: str | os.PathLike[str],
         *,
         chunked: bool | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        on_progress: ProgressCallback | None = None,
+        progress: ProgressLike = None,
+        timeout: Timeout | None = None,
     ) -> dict[str, Any]:
-        """Create a data file from a local file; ``chunked=None`` decides by size."""
-        path = check_upload_path(file_path)
-        if chunked is None:
-            chunked = path.stat().st_size > CHUNKED_THRESHOLD
-        session = self._ctx.session
-        if chunked:
-            upload = self.chunked(path, chunk_size=chunk_size, on_progress=on_progress)
-            answer = session.request("POST", DATA_FILES.path, json={"chunked_upload": upload["id"]})
-        else:
-            body = Multipart(files=[("file", path.name, path, None)])
-            answer = session.request("POST", DATA_FILES.path, body=body)
-        result = answer.json()
-        if not isinstance(result, dict) or "checksum" not in result:
-            raise ResponseValidationError(
-                f"data_files/ answered without a checksum: {result!r}"[:300], response=result
-            )
-        return result
+        """Create a data file from a local file; ``chunked=None`` decides by size (50 MiB)."""
+        return create_data_file(
+            self._ctx.session,
+            file_path,
+            data_files_path=DATA_FILES.path,
+            chunked=chunked,
+            chunk_size=chunk_size,
+            progress=progress,
+            timeout=timeout,
+        )
 
     def data_file(
-        self, file_path: str | os.PathLike[str], *, chunked: bool | None = None
+        self,
+        file_path: str | os.PathLike[str],
+        *,
+        chunked: bool | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
     ) -> DataFile:
-        """Upload a local file as a data file and return it (chunked above 50 MiB)."""
+        """Upload a local file as a data file (chunked above 50 MiB) and return it.
+
+        Raises:
+            OSError: The file cannot be read (before any request).
+            IntegrityError: The server's checksum differs from the local MD5.
+        """
         manager = self._ctx.manager("data_files")
-        built: DataFile = manager.build(self.data_file_json(file_path, chunked=chunked))
+        raw = self.data_file_json(
+            file_path, chunked=chunked, chunk_size=chunk_size, progress=progress
+        )
+        built: DataFile = manager.build(raw)
         return built
 
     def data_unit_item(
@@ -114,10 +235,16 @@ class UploadManager:
     ) -> dict[str, Any]:
         """Upload the files of one organised item and return the ``data_units/`` create item.
 
+        Every file is checked before the first is sent.
+
         Args:
-            organized_file: ``{"files": {spec name: path}, "meta": {...}}``.
+            organized_file: ``{"files": {spec name: path}, "meta": {...}, "groups": [...]}``.
             collection_id: The data collection the unit will belong to.
             chunked: Force or forbid chunked upload (``None`` = by size).
+
+        Raises:
+            ValueError, TypeError: Malformed ``organized_file``.
+            OSError: A file cannot be read (before any request).
         """
         files = organized_file.get("files")
         if not isinstance(files, Mapping) or not files:
@@ -125,9 +252,9 @@ class UploadManager:
                 "organized_file needs a non-empty 'files' mapping of spec name -> path"
             )
         for spec, value in files.items():
-            check_upload_path(value)
             if not isinstance(spec, str):
                 raise TypeError(f"file specification names must be strings, got {spec!r}")
+            check_upload_path(value)
         out: dict[str, Any] = {}
         for spec, value in files.items():
             data_file = self.data_file_json(value, chunked=chunked)
@@ -140,34 +267,103 @@ class UploadManager:
             item["groups"] = list(organized_file["groups"])
         return item
 
-    def model_json(self, data: Mapping[str, Any], *, file: Any = None) -> Any:
-        """Create a model; a ``file`` path (argument or ``data['file']``) is chunk-uploaded first
-        and referenced by ``chunked_upload``."""
+    # -- models and plugin releases --------------------------------------------------------
+
+    def model_json(
+        self,
+        data: Mapping[str, Any],
+        *,
+        file: Any = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
+    ) -> Any:
+        """Create a model; a ``file`` path (argument or ``data['file']``) is chunk-uploaded
+        first and referenced by ``chunked_upload`` (decisions.md)."""
         body = dict(data)
-        source = file if file is not None else body.pop("file", None)
+        source = file if file is not None else body.get("file")
         body.pop("file", None)
         if source is not None:
-            body["chunked_upload"] = self.chunked(source)["id"]
+            path = check_upload_path(source)
+            body["chunked_upload"] = self.chunked_json(
+                path, chunk_size=chunk_size, progress=progress
+            )["id"]
         return self._ctx.session.request("POST", MODELS.path, json=body).json()
 
+    def create_model(
+        self,
+        name: str,
+        *,
+        file: str | os.PathLike[str] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
+        **fields: Any,
+    ) -> Model:
+        """Create a model, uploading its file with the chunked protocol first.
+
+        Args:
+            name: The model's name.
+            file: The model archive/weights (a local path), or None.
+            chunk_size: Bytes per chunk.
+            progress: ``True`` for a bar, or a ``(sent, total)`` callback.
+            **fields: Other wire fields: ``plugin`` (code), ``version``, ``checkpoint``,
+                ``configuration``, ``description``, ``project`` ...
+
+        Raises:
+            OSError: The file cannot be read (before any request).
+        """
+        raw = self.model_json(
+            {"name": name, **fields}, file=file, chunk_size=chunk_size, progress=progress
+        )
+        model: Model = self._ctx.manager("models").build(_row("models", raw))
+        return model
+
     def plugin_release_json(self, data: Mapping[str, Any], *, file: Any = None) -> Any:
-        """Create a plugin release; with an archive (``file`` or ``data['file']``: path, bytes
-        or open binary file) the request is multipart with the archive in part ``file``."""
+        """Create a plugin release; with an archive (``file`` or ``data['file']``: a path, bytes
+        or an open binary file) the request is multipart with the archive (streamed) in part
+        ``file`` and other values as form fields (dicts as JSON)."""
         body = dict(data)
-        source = file if file is not None else body.pop("file", None)
+        source = file if file is not None else body.get("file")
         body.pop("file", None)
         if source is None:
             return self._ctx.session.request("POST", PLUGIN_RELEASES.path, json=body).json()
-        if isinstance(source, io.IOBase) or hasattr(source, "read"):
-            name = Path(getattr(source, "name", "plugin.zip")).name
-            payload: Any = source.read()
-            if not isinstance(payload, bytes):
-                raise TypeError("plugin release file must be opened in binary mode ('rb')")
-        elif isinstance(source, bytes):
+        payload: FileSource
+        if isinstance(source, bytes | bytearray | memoryview):
             name, payload = "plugin.zip", source
+        elif hasattr(source, "read"):
+            name, payload = _stream_of(source)
         else:
             path = check_upload_path(source)
             name, payload = path.name, path
         fields = [(key, v) for key, value in body.items() for v in _form_value(value)]
         multipart = Multipart(fields=fields, files=[("file", name, payload, None)])
         return self._ctx.session.request("POST", PLUGIN_RELEASES.path, body=multipart).json()
+
+    def create_plugin_release(
+        self, plugin: str, version: str, *, file: Any = None, **fields: Any
+    ) -> PluginRelease:
+        """Create a release of plugin ``plugin`` (its code), with an archive when ``file`` is
+        given (a path, bytes or an open binary file; sent multipart, streamed).
+
+        Args:
+            plugin: The plugin's code.
+            version: The release's version string.
+            file: The archive, or None for a release without one.
+            **fields: ``config`` (dict), ``requirements`` (list of str), ``debug`` (bool) ...
+
+        Raises:
+            OSError: The archive path cannot be read (before any request).
+            TypeError: ``file`` is a text-mode file.
+        """
+        raw = self.plugin_release_json({"plugin": plugin, "version": version, **fields}, file=file)
+        release: PluginRelease = self._ctx.manager("plugin_releases").build(
+            _row("plugin_releases", raw)
+        )
+        return release
+
+
+def _row(family: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ResponseValidationError(
+            f"{family}/ answered a non-object: {raw!r}"[:300], response=raw
+        )
+    return raw

@@ -215,3 +215,13 @@ def test_bad_bodies_raise_typed_errors(client: BackendClient, synapse_backend: A
     with pytest.raises(ResponseValidationError) as row:
         list(client.tasks.all())
     assert row.value.path == "results[0].tags"
+
+
+def test_create_single_task_and_plugin_filters(client: BackendClient, demo: dict[str, Any]) -> None:
+    task = client.tasks.create(project=demo["project"], data_unit=demo["data_units"][0])
+    assert isinstance(task, Task) and task.project_id == demo["project"]
+    scoped = client.projects.get(demo["project"]).tasks.create(data_unit=demo["data_units"][1])
+    assert scoped.project_id == demo["project"] and scoped.data_unit_id == demo["data_units"][1]
+    plugin = client.plugins.filter(code=demo["plugin_code"]).get()
+    assert client.plugins.filter(name=plugin.name).first() == plugin
+    assert client.plugins.all().order_by("-code").first() is not None

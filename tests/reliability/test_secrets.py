@@ -247,11 +247,6 @@ def test_canary_never_appears_in_logs_reprs_errors_or_tracebacks(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="synapse_sdk._endpoint.check_id echoes a malformed id, and for agents/<token>/connect/ "
-    "the id is the agent token (needs a no-echo message for that action)",
-)
 def test_a_malformed_agent_token_is_not_echoed(canary_backend: LocalBackend) -> None:
     client, _ = make_client(canary_backend)
     try:

@@ -107,3 +107,20 @@ def test_every_declared_path_is_relative_with_trailing_slash() -> None:
     for endpoint in ENDPOINTS.values():
         for _method, path in endpoint.routes():
             assert not path.startswith("/") and path.endswith("/"), (endpoint.name, path)
+
+
+def test_digit_strings_for_lookups_and_huge_ids_refused() -> None:
+    with pytest.raises(TypeError, match="pass it as an int"):
+        check_id("12", "lookup")
+    with pytest.raises(ValueError, match="2\\*\\*63"):
+        check_id(2**63)
+
+
+def test_secret_ids_are_never_echoed() -> None:
+    secret = "tok-SECRET-123/../x"
+    with pytest.raises(ValueError) as info:
+        check_id(secret, "lookup", secret=True)
+    assert "SECRET" not in str(info.value)
+    with pytest.raises(TypeError) as info2:
+        check_id(b"SECRET", "lookup", secret=True)
+    assert "SECRET" not in str(info2.value)

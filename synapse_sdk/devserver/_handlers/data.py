@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from werkzeug.utils import send_file
+from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
 from .._context import Ctx, Resp, Route
@@ -257,12 +260,46 @@ def create_units(ctx: Ctx) -> Resp:
 # -- media -----------------------------------------------------------------------------------------
 
 
+def _read_span(path: Path, start: int, stop: int) -> Iterator[bytes]:
+    # A generator owns the file: exhausted or dropped (HEAD, reset), it closes it.
+    with path.open("rb") as fh:
+        fh.seek(start)
+        left = stop - start
+        while left > 0:
+            block = fh.read(min(1 << 20, left))
+            if not block:
+                return
+            left -= len(block)
+            yield block
+
+
 def media(ctx: Ctx, key: str, filename: str) -> Response:
+    """An anonymous file download with single-range support (``Range: bytes=a-b``, 206/416).
+
+    The body is a plain generator rather than werkzeug's ``send_file`` passthrough, so the fault
+    plane's ``drip``/``truncate`` can apply to downloads too.
+    """
     root = ctx.config.media_dir.resolve()
     path = (root / key / filename).resolve()
     if root not in path.parents or not path.is_file():
         raise not_found()
-    return send_file(path, ctx.request.environ, conditional=True, max_age=None)
+    stat = path.stat()
+    size = stat.st_size
+    headers = {"Accept-Ranges": "bytes", "Last-Modified": http_date(stat.st_mtime)}
+    start, stop, status = 0, size, 200
+    ranges = ctx.request.range
+    if ranges is not None and ranges.units == "bytes" and len(ranges.ranges) == 1:
+        span = ranges.range_for_length(size)
+        if span is None:
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response(b"", 416, headers)
+        start, stop = span
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    response = Response(_read_span(path, start, stop), status, headers, mimetype=mimetype)
+    response.headers["Content-Length"] = str(stop - start)
+    return response
 
 
 ROUTES = [

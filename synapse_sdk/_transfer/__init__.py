@@ -1,0 +1,60 @@
+"""The transfer engine: chunked uploads (streamed, hashed once, resumable, verified), data-file
+creation, collection batch uploads and downloads to disk.
+
+It sits below ``resources`` so that resource methods (``collection.upload()``,
+``data_unit.download()``) can use it; ``synapse_sdk.uploads`` is the facade on the client.
+Endpoint paths of other families are passed in by the callers, which declare them.
+"""
+
+from __future__ import annotations
+
+from synapse_sdk._transfer._batch import SpecLike, UploadInput, upload_to_collection
+from synapse_sdk._transfer._chunked import (
+    CHUNKED_UPLOADS,
+    DEFAULT_CHUNK_SIZE,
+    ChunkedUploader,
+    ProgressCallback,
+)
+from synapse_sdk._transfer._datafile import CHUNKED_THRESHOLD, create_data_file
+from synapse_sdk._transfer._download import (
+    DownloadItem,
+    download_file,
+    download_files,
+    resolve_target,
+)
+from synapse_sdk._transfer._hashing import IncrementalMD5, file_md5
+from synapse_sdk._transfer._paths import check_upload_path, safe_name
+from synapse_sdk._transfer._report import (
+    FileResult,
+    FileStatus,
+    ItemResult,
+    ItemStatus,
+    UploadReport,
+)
+from synapse_sdk._transfer._result import ChunkedUpload
+
+__all__ = [
+    "CHUNKED_THRESHOLD",
+    "CHUNKED_UPLOADS",
+    "DEFAULT_CHUNK_SIZE",
+    "ChunkedUpload",
+    "ChunkedUploader",
+    "DownloadItem",
+    "FileResult",
+    "FileStatus",
+    "IncrementalMD5",
+    "ItemResult",
+    "ItemStatus",
+    "ProgressCallback",
+    "SpecLike",
+    "UploadInput",
+    "UploadReport",
+    "check_upload_path",
+    "create_data_file",
+    "download_file",
+    "download_files",
+    "file_md5",
+    "resolve_target",
+    "safe_name",
+    "upload_to_collection",
+]

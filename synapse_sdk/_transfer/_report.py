@@ -1,0 +1,113 @@
+"""What a collection upload reports: one :class:`ItemResult` per input item, one
+:class:`FileResult` per file of an item."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Generic, Literal, TypeVar
+
+import attrs
+
+__all__ = ["FileResult", "FileStatus", "ItemResult", "ItemStatus", "U", "UploadReport"]
+
+U = TypeVar("U")
+
+#: ``uploaded``: sent now; ``skipped``: the server already had a file with this checksum;
+#: ``failed``: see ``reason``.
+FileStatus = Literal["uploaded", "skipped", "failed"]
+#: ``created``: the data unit exists; ``failed``: see ``reason`` (nothing was created for it).
+ItemStatus = Literal["created", "failed"]
+
+
+@attrs.frozen
+class FileResult:
+    """The outcome of one file of an item.
+
+    Attributes:
+        spec: The file specification's name (``image_1``).
+        path: The local file (None when the input was not a usable path).
+        status: ``uploaded``, ``skipped`` or ``failed``.
+        checksum: Hex MD5 of the file, when it was read.
+        size: Bytes, when known.
+        reason: Why it failed (None otherwise).
+    """
+
+    spec: str
+    path: Path | None
+    status: FileStatus
+    checksum: str | None = None
+    size: int | None = None
+    reason: str | None = None
+
+
+@attrs.frozen
+class ItemResult(Generic[U]):
+    """The outcome of one input item (one data unit).
+
+    Attributes:
+        index: The item's position in the input.
+        status: ``created`` or ``failed``.
+        files: Per specification name, what happened to its file.
+        data_unit: The created data unit (None when the item failed).
+        reason: Why the item failed (None when created).
+        error: The exception behind ``reason``, when there was one.
+    """
+
+    index: int
+    status: ItemStatus
+    files: dict[str, FileResult]
+    data_unit: U | None = None
+    reason: str | None = None
+    error: BaseException | None = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.frozen
+class UploadReport(Generic[U]):
+    """Results of ``collection.upload(...)``, in input order (iterable, indexable, sized)."""
+
+    items: list[ItemResult[U]]
+
+    def __iter__(self) -> Iterator[ItemResult[U]]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> ItemResult[U]:
+        return self.items[index]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every item was created."""
+        return all(item.status == "created" for item in self.items)
+
+    @property
+    def created(self) -> list[ItemResult[U]]:
+        """Items whose data unit was created."""
+        return [item for item in self.items if item.status == "created"]
+
+    @property
+    def failed(self) -> list[ItemResult[U]]:
+        """Items that failed (``reason`` says why)."""
+        return [item for item in self.items if item.status == "failed"]
+
+    @property
+    def data_units(self) -> list[U]:
+        """The created data units, in input order."""
+        return [item.data_unit for item in self.items if item.data_unit is not None]
+
+    def file_counts(self) -> dict[str, int]:
+        """How many files were ``uploaded``, ``skipped`` and ``failed``."""
+        counts = {"uploaded": 0, "skipped": 0, "failed": 0}
+        for item in self.items:
+            for result in item.files.values():
+                counts[result.status] += 1
+        return counts
+
+    def __repr__(self) -> str:
+        counts = self.file_counts()
+        return (
+            f"<UploadReport items={len(self.items)} created={len(self.created)} "
+            f"failed={len(self.failed)} files={counts}>"
+        )
