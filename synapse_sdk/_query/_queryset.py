@@ -274,11 +274,29 @@ class QuerySet(Generic[R]):
                 Silent by default.
         """
         check_progress(progress)
+        return self._objects(progress)
+
+    def _objects(self, progress: ProgressLike) -> Iterator[R]:
+        # Hot path: one list comprehension per page; a failing row is located and labelled only
+        # when building the page failed.
         build = self._source.build
-        return (self._build(build, row, page, i) for page, i, row in self._rows(progress))
+        for number, rows in self._page_slices(progress):
+            try:
+                built = [build(row) for row in rows]
+            except ResponseValidationError:
+                for index, row in enumerate(rows):
+                    self._build(build, row, number, index)
+                raise
+            yield from built
 
     def _rows(self, progress: ProgressLike = None) -> Iterator[tuple[int, int, Any]]:
         """``(page number, index on page, raw row)`` of every row in the slice, in order."""
+        for number, rows in self._page_slices(progress):
+            for index, row in enumerate(rows):
+                yield number, index, row
+
+    def _page_slices(self, progress: ProgressLike = None) -> Iterator[tuple[int, list[Any]]]:
+        """``(page number, rows)`` of every page of the slice, in order."""
         remaining = self._limit()
         page_size = self._plan_page_size()
         skip = self._start % page_size
@@ -298,8 +316,7 @@ class QuerySet(Generic[R]):
                 if remaining is not None:
                     rows = rows[:remaining]
                     remaining -= len(rows)
-                for index, row in enumerate(rows):
-                    yield envelope.number, index, row
+                yield envelope.number, rows
                 done += len(rows)
                 if bar is not None:
                     bar.update(done)

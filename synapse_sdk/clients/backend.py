@@ -527,11 +527,7 @@ class BackendClient:
         conversion = check_url_conversion(url_conversion)
         if params is not None and not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping, got {type(params).__name__}")
-        if list_all:
-            return _lazy(convert_rows(manager.iter_json(params), conversion))
+        if list_all:  # iter_json is a generator: nothing is sent before the first next()
+            rows = manager.iter_json(params)
+            return convert_rows(rows, conversion) if conversion else rows
         return convert_page(manager.list_json(params), conversion)
-
-
-def _lazy(rows: Iterator[Any]) -> Iterator[Any]:
-    """Wrap so nothing is requested before the first ``next()``."""
-    yield from rows

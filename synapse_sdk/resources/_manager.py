@@ -95,8 +95,8 @@ class ReadManager(Generic[R]):
     def build(self, row: dict[str, Any]) -> R:
         """Structure one wire row into a resource bound to this manager (the client's converter)."""
         obj: R = self._structure(row, self.resource)
-        object.__setattr__(obj, "_manager", self)
-        object.__setattr__(obj, "_raw", row)
+        obj._manager = self
+        obj._raw = row
         return obj
 
     def scoped(self, **scope: object) -> Any:
