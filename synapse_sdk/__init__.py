@@ -32,7 +32,6 @@ from synapse_sdk._exceptions import (
 from synapse_sdk._http import InsecureTLSWarning, RetryPolicy, Timeout
 from synapse_sdk._query import Page, QuerySet
 from synapse_sdk.clients.backend import BackendClient
-from synapse_sdk.uploads import ChunkedUpload, FileResult, ItemResult, UploadReport
 from synapse_sdk.resources import (
     Agent,
     Assignment,
@@ -56,6 +55,7 @@ from synapse_sdk.resources import (
     Task,
     TaskTag,
 )
+from synapse_sdk.uploads import ChunkedUpload, FileResult, ItemResult, UploadReport
 
 __all__ = [
     "Agent",
