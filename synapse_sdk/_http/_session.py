@@ -293,7 +293,7 @@ class Session:
         clock = self.clock
         started = clock()
         deadline_at = None if timeout.deadline is None else started + timeout.deadline
-        pool = self._pool.get()
+        pool, target = self._pool.route(url)
         attempt = 0
         while True:
             attempt += 1
@@ -313,7 +313,7 @@ class Session:
             try:
                 raw = pool.urlopen(
                     method,
-                    url,
+                    target,
                     body=data,
                     headers=headers,
                     retries=False,

@@ -215,7 +215,7 @@ def test_reset_after_commit_put_is_retried_and_idempotent(
 
 def pooled_sockets(client: BackendClient) -> set[Any]:
     """The sockets of the idle keep-alive connections in the client's pool."""
-    pool = client._session._pool.get().connection_from_url(client.base_url)
+    pool, _ = client._session._pool.route(client.base_url + "/")
     conns = list(pool.pool.queue) if pool.pool is not None else []
     return {c.sock for c in conns if c is not None and getattr(c, "sock", None) is not None}
 
