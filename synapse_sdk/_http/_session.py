@@ -7,7 +7,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import urllib3
 
@@ -311,16 +311,18 @@ class Session:
             sent = False
             answer: tuple[int, str] | None = None
             try:
+                # urllib3's stubs are narrower than what it accepts: bytes-like blocks are sent
+                # as they are and the pool timeout is handed to Queue.get (floats are fine).
                 raw = pool.urlopen(
                     method,
                     target,
-                    body=data,
+                    body=cast(Any, data),
                     headers=headers,
                     retries=False,
                     redirect=False,
                     preload_content=False,
                     timeout=attempt_timeout(timeout.connect, timeout.read, remaining),
-                    pool_timeout=remaining,
+                    pool_timeout=cast(Any, remaining),
                 )
                 sent = True
                 answer = (raw.status, raw.headers.get("Content-Type", "") or "")
