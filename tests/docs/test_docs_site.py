@@ -89,6 +89,11 @@ def test_the_seed_page_maps_every_seed_method() -> None:
 @pytest.mark.skipif(
     os.environ.get("SYNAPSE_DOCS_BUILT") == "1", reason="built by .ci/run's mkdocs gate"
 )
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="on 3.10 pip resolves pymdown-extensions 12 with mkdocstrings 1.0.6, which cannot "
+    "highlight code; the docs are built on 3.11+ (CI)",
+)
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocstrings")
