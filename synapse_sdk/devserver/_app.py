@@ -61,16 +61,23 @@ def _adapter(rules: tuple[tuple[str, tuple[str, ...]], ...]) -> MapAdapter:
     return Map([Rule(r, methods=list(m), endpoint=r) for r, m in rules]).bind("localhost")
 
 
+@functools.lru_cache(maxsize=512)
+def _header_name(key: str) -> str | None:
+    """The HTTP header name of a WSGI environ key (None for non-header keys); cached because
+    every journaled request converts the same few keys."""
+    if key.startswith("HTTP_"):
+        return key[5:].replace("_", "-").title()
+    if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key.replace("_", "-").title()
+    return None
+
+
 def _journal_headers(environ: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-").title()
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key.replace("_", "-").title()
-        else:
-            continue
-        out[name] = "***" if name.lower() in _REDACT else str(value)
+        name = _header_name(key) if type(key) is str else None
+        if name is not None:
+            out[name] = "***" if name.lower() in _REDACT else str(value)
     return out
 
 

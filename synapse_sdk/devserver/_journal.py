@@ -28,6 +28,8 @@ _SECRET_HEADERS = frozenset(
 
 def redact_path(path: str) -> str:
     """Replace the token in ``agents/<token>/connect/`` with ``***``."""
+    if "agents/" not in path:
+        return path
     return _SECRET_PATH.sub(r"\1***\2", path)
 
 
