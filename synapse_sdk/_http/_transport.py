@@ -207,6 +207,8 @@ def read_body(
             if not data:
                 break
             chunks.append(data)
+            if response.length_remaining == 0:
+                break  # Content-Length reached: spare the read that would only return b""
     except BaseException:
         response.close()
         response.release_conn()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -250,6 +251,7 @@ def _is_secret(key: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def redact_url(url: str) -> str:
     """Hide secrets in a URL before it is logged or stored on an error.
 
