@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["ProgressLike", "Reporter", "reporter"]
+__all__ = ["ProgressLike", "Reporter", "check_progress", "reporter"]
 
 #: What ``progress=`` accepts: off, on, or a ``(done, total)`` callback.
 ProgressLike = bool | Callable[[int, int], None] | None
@@ -82,6 +82,16 @@ class _Line:
     def close(self) -> None:
         sys.stderr.write("\n")
         sys.stderr.flush()
+
+
+def check_progress(progress: object) -> None:
+    """Refuse a ``progress=`` value that is not ``True``/``False``/``None`` or a callable, before
+    any work starts."""
+    if progress is not None and not isinstance(progress, bool) and not callable(progress):
+        raise TypeError(
+            f"progress must be True, False/None or a (done, total) callable, "
+            f"got {type(progress).__name__}"
+        )
 
 
 def reporter(progress: ProgressLike, total: int, desc: str, unit: str = "B") -> Reporter:

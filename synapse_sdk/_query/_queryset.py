@@ -13,7 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar, overload
 
 from synapse_sdk._endpoint import Endpoint
 from synapse_sdk._exceptions import NotFoundError, ResponseValidationError
-from synapse_sdk._progress import ProgressLike, Reporter, reporter
+from synapse_sdk._progress import ProgressLike, Reporter, check_progress, reporter
 from synapse_sdk._query._display import describe_query, render_query, render_table
 from synapse_sdk._query._frame import build_frame, check_columns, import_pandas, wire_rows
 from synapse_sdk._query._page import Page
@@ -25,15 +25,6 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 _MAX_PAGE_SIZE = 1000
-
-
-def check_progress(progress: object) -> None:
-    """Refuse a ``progress=`` value that is not ``True``/``False``/``None`` or a callable."""
-    if progress is not None and not isinstance(progress, bool) and not callable(progress):
-        raise TypeError(
-            f"progress must be True, False/None or a (done, total) callable, "
-            f"got {type(progress).__name__}"
-        )
 
 
 class MultipleObjectsReturned(ValueError):

@@ -67,8 +67,19 @@ def tags_body(
     return {"ids": id_list, "tags": tag_list, "action": action}
 
 
+class Taggable(Resource):
+    """A resource whose endpoint has a ``set_tags`` action (tasks, assignments)."""
+
+    __slots__ = ()
+
+    def set_tags(self, tags: Sequence[int], *, action: TagAction = "add") -> Any:
+        """Add (or remove) task tags on this object (``POST <family>/set_tags/``)."""
+        body = tags_body(ids=[self.id], tags=tags, action=action)
+        return self._require_manager().action_json("set_tags", json=body)
+
+
 @attrs.define(kw_only=True, eq=False, repr=False)
-class Task(Resource):
+class Task(Taggable):
     """A unit of annotation work on one data unit."""
 
     id: int
@@ -118,11 +129,6 @@ class Task(Resource):
         if isinstance(raw, dict):
             self._apply(raw)
         return self
-
-    def set_tags(self, tags: Sequence[int], *, action: TagAction = "add") -> Any:
-        """Add (or remove) task tags on this task."""
-        body = tags_body(ids=[self.id], tags=tags, action=action)
-        return self._require_manager().action_json("set_tags", json=body)
 
 
 _TASK_FILTERS: dict[str, FilterKind] = {
@@ -252,7 +258,7 @@ class TaskManager(Manager[Task]):
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
-class Assignment(Resource):
+class Assignment(Taggable):
     """A labeller's (and reviewer's) assignment to a task."""
 
     id: int
@@ -273,11 +279,6 @@ class Assignment(Resource):
         """The assignment's task (loaded on first use)."""
         result: Task | None = self._related("task_id", "tasks")
         return result
-
-    def set_tags(self, tags: Sequence[int], *, action: TagAction = "add") -> Any:
-        """Add (or remove) tags on this assignment."""
-        body = tags_body(ids=[self.id], tags=tags, action=action)
-        return self._require_manager().action_json("set_tags", json=body)
 
 
 class AssignmentFilters(TypedDict, total=False):
