@@ -196,6 +196,13 @@ class GroundTruthDataset(Resource):
         return result
 
 
+class GroundTruthDatasetFilters(TypedDict, total=False):
+    """Filters of ``client.ground_truth_datasets.filter()``."""
+
+    project: int
+    name: str
+
+
 GROUND_TRUTH_DATASETS = Endpoint(
     name="ground_truth_datasets",
     path="ground_truth_datasets/",
@@ -209,13 +216,9 @@ class GroundTruthDatasetManager(ReadManager[GroundTruthDataset]):
     endpoint = GROUND_TRUTH_DATASETS
     resource = GroundTruthDataset
 
-    def filter(
-        self, *, project: int | None = None, name: str | None = None
-    ) -> QuerySet[GroundTruthDataset]:
-        """Datasets matching the filters (lazy)."""
-        return self._filter(
-            {k: v for k, v in (("project", project), ("name", name)) if v is not None}
-        )
+    def filter(self, **filters: Unpack[GroundTruthDatasetFilters]) -> QuerySet[GroundTruthDataset]:
+        """Datasets matching ``filters`` (lazy)."""
+        return self._filter(filters)
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
@@ -237,6 +240,13 @@ class GroundTruthVersion(Resource):
         return manager.filter(ground_truth_dataset_versions=[self.id])
 
 
+class GroundTruthVersionFilters(TypedDict, total=False):
+    """Filters of ``client.ground_truth_versions.filter()``."""
+
+    ground_truth_dataset: int
+    is_archived: bool
+
+
 GROUND_TRUTH_VERSIONS = Endpoint(
     name="ground_truth_versions",
     path="ground_truth_dataset_versions/",
@@ -250,12 +260,9 @@ class GroundTruthVersionManager(ReadManager[GroundTruthVersion]):
     endpoint = GROUND_TRUTH_VERSIONS
     resource = GroundTruthVersion
 
-    def filter(
-        self, *, ground_truth_dataset: int | None = None, is_archived: bool | None = None
-    ) -> QuerySet[GroundTruthVersion]:
-        """Versions matching the filters (lazy)."""
-        pairs = (("ground_truth_dataset", ground_truth_dataset), ("is_archived", is_archived))
-        return self._filter({k: v for k, v in pairs if v is not None})
+    def filter(self, **filters: Unpack[GroundTruthVersionFilters]) -> QuerySet[GroundTruthVersion]:
+        """Versions matching ``filters`` (lazy)."""
+        return self._filter(filters)
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
