@@ -22,7 +22,7 @@ from synapse_sdk._http._transport import (
     remaining_time,
     set_read_timeout,
 )
-from synapse_sdk._http._urls import is_absolute, redact_url
+from synapse_sdk._http._urls import parse_server_url, redact_url
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -187,11 +187,12 @@ def open_download(
                     raise HTTPError(
                         f"more than {MAX_REDIRECTS} redirects", status_code=raw.status, **context
                     )
-                url = urljoin(url, location)
-                if not is_absolute(url):
+                try:
+                    url = parse_server_url(urljoin(url, location)).url
+                except ValueError as exc:
                     raise HTTPError(
-                        "redirect to a non-http(s) URL refused", status_code=raw.status, **context
-                    )
+                        f"redirect refused: {exc}", status_code=raw.status, **context
+                    ) from None
                 attempt = 0
                 continue
             try:

@@ -83,12 +83,39 @@ def encode_json(value: Any) -> bytes:
         ) from exc
     try:
         return text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        # The error object holds the whole body (which may carry credentials): keep only the
-        # position, and raise outside the handler so no cause or context chain references it.
-        start, end = exc.start, exc.end
+    except UnicodeEncodeError:
+        # The error object holds the whole body (which may carry credentials): nothing of it is
+        # kept, and the message names where the bad character is, never what surrounds it.
+        pass
     raise ValueError(
         "JSON body contains a lone surrogate (an unpaired \\ud800-\\udfff code point, often "
-        f"from a badly decoded file name) at character {start} near "
-        f"{text[max(0, start - 20) : end + 20]!r}; it cannot be encoded as UTF-8"
+        f"from a badly decoded file name) in {_surrogate_path(value)}; it cannot be encoded as "
+        "UTF-8 (the value is not shown: it may be a secret)"
     )
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _surrogate_path(value: Any, path: str = "$", depth: int = 0) -> str:
+    """The JSON path (``$.config["secret"]``, ``$[3]``) of the first string holding a lone
+    surrogate, keys included; ``the body`` if it cannot be located."""
+    if depth > 100:
+        return "the body"
+    if isinstance(value, str):
+        return path if _has_surrogate(value) else ""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = key if isinstance(key, str) else str(key)
+            if _has_surrogate(name):
+                return f"a key of {path}"
+            found = _surrogate_path(item, f"{path}[{name!r}]", depth + 1)
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _surrogate_path(item, f"{path}[{index}]", depth + 1)
+            if found:
+                return found
+    return "the body" if depth == 0 else ""

@@ -39,6 +39,7 @@ from synapse_sdk._http._urls import (
     join_url,
     normalize_base_url,
     origin_of,
+    parse_server_url,
     redact_url,
 )
 
@@ -188,17 +189,17 @@ class Session:
         if not is_absolute(url):
             return join_url(self.base_url, url)
         try:
-            origin = origin_of(url)
+            parsed = parse_server_url(url)
         except ValueError as exc:
-            raise OriginError(str(exc), url=redact_url(url)) from exc
-        if origin != self._origin:
+            raise OriginError(str(exc), url=redact_url(url)) from None
+        if parsed.origin != self._origin:
             raise OriginError(
                 f"refusing {redact_url(url)}: it is not on the API origin "
                 f"{self._origin[0]}://{self._origin[1]}:{self._origin[2]}, and auth headers are "
                 "never sent elsewhere",
                 url=redact_url(url),
             )
-        return url
+        return parsed.url
 
     def request(
         self,
@@ -447,7 +448,15 @@ class Session:
             HTTPError: A non-2xx final status.
             TransportError: Connection failures or timeouts.
         """
-        target = url if is_absolute(url) else join_url(self.base_url, url)
+        if is_absolute(url):
+            try:
+                target = parse_server_url(url).url
+            except ValueError as exc:
+                raise OriginError(
+                    f"refusing the download URL: {exc}", url=redact_url(url)
+                ) from None
+        else:
+            target = join_url(self.base_url, url)
         call_headers = {"User-Agent": self.user_agent, "X-Request-ID": uuid.uuid4().hex}
         if headers:
             call_headers.update(check_headers(headers, "download headers"))

@@ -11,9 +11,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
+import attrs
+import urllib3
+
 __all__ = [
     "MAX_URL_LENGTH",
     "Origin",
+    "ServerURL",
     "add_params",
     "check_url_length",
     "encode_params",
@@ -21,6 +25,8 @@ __all__ = [
     "join_url",
     "normalize_base_url",
     "origin_of",
+    "parse_server_url",
+    "redact_text",
     "redact_url",
 ]
 
@@ -58,21 +64,117 @@ def is_absolute(url: str) -> bool:
     return url[:7].lower() == "http://" or url[:8].lower() == "https://"
 
 
+@attrs.frozen
+class ServerURL:
+    """An absolute http(s) URL split the way the connection pool will use it.
+
+    Attributes:
+        scheme: ``http`` or ``https`` (lower case).
+        host: The host, lower case (an IPv6 literal keeps its brackets).
+        port: The port, the scheme's default filled in.
+        target: The request target: path (at least ``/``) and query.
+    """
+
+    scheme: str
+    host: str
+    port: int
+    target: str
+
+    @property
+    def origin(self) -> Origin:
+        return (self.scheme, self.host, self.port)
+
+    @property
+    def url(self) -> str:
+        """The URL as it will be requested (scheme and host lower case, default port kept out)."""
+        default = self.port == _DEFAULT_PORTS[self.scheme]
+        return f"{self.scheme}://{self.host}{'' if default else f':{self.port}'}{self.target}"
+
+
+# The authority must be a plain host[:port]: no userinfo, no backslash, nothing else. Hosts are
+# ASCII names, IPv4 addresses or bracketed IPv6 literals.
+_AUTHORITY = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?$")
+# Anything a URL must not contain anywhere: controls, whitespace, backslash, fragment marker.
+_BAD_SERVER_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f#\\]")
+
+
+def parse_server_url(url: object) -> ServerURL:
+    """Parse a server-supplied absolute URL strictly, exactly as the connection will use it.
+
+    Every URL that comes from a server (a pagination ``next``, a chunked upload's ``url``, a file
+    URL, a redirect ``Location``) goes through this one parser before any origin decision, so
+    the host the SDK checks is the host it connects to. Python's ``urlsplit`` and urllib3's
+    ``parse_url`` disagree on ambiguous URLs (``http://a:1\\@b:2/`` is host ``b`` for one, ``a``
+    for the other), so ambiguous forms are refused instead of interpreted.
+
+    Args:
+        url: The URL.
+
+    Returns:
+        The parsed :class:`ServerURL`.
+
+    Raises:
+        ValueError: Not a string, not http(s), no host, userinfo (``user@``), a backslash,
+            whitespace, control characters or ``#`` anywhere, a non-ASCII host, or a port
+            outside 1..65535. The message shows the URL with its secrets redacted.
+    """
+    if not isinstance(url, str):
+        raise ValueError(f"a URL must be a string, got {type(url).__name__}")
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"not an absolute http(s) URL: {redact_url(url)!r}")
+    if _BAD_SERVER_URL_CHARS.search(url):
+        raise ValueError(
+            f"refusing URL {redact_url(url)!r}: it contains whitespace, control characters, a "
+            "backslash or '#'"
+        )
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i != -1), default=len(rest))
+    authority, target = rest[:cut], rest[cut:]
+    if "@" in authority:
+        raise ValueError(
+            f"refusing URL {redact_url(url)!r}: it carries user information ('user@host'), "
+            "which clients parse inconsistently"
+        )
+    match = _AUTHORITY.match(authority)
+    if match is None:
+        raise ValueError(f"refusing URL {redact_url(url)!r}: malformed host or port")
+    host, port_text = match.group(1).lower(), match.group(2)
+    port = int(port_text) if port_text is not None else _DEFAULT_PORTS[scheme]
+    if not 1 <= port <= 65535:
+        raise ValueError(f"refusing URL {redact_url(url)!r}: port {port} is out of range")
+    if not target.startswith("/"):
+        target = "/" + target
+    parsed = ServerURL(scheme, host, port, target)
+    _agrees_with_urllib3(parsed, url)
+    return parsed
+
+
+def _agrees_with_urllib3(parsed: ServerURL, url: str) -> None:
+    """Belt and braces: the pool is built by urllib3's own parser; it must see the same origin."""
+    try:
+        theirs = urllib3.util.parse_url(parsed.url)
+    except urllib3.exceptions.LocationParseError:
+        theirs = None
+    if (
+        theirs is None
+        or (
+            (theirs.scheme or "").lower(),
+            (theirs.host or "").lower(),
+            theirs.port if theirs.port is not None else _DEFAULT_PORTS[parsed.scheme],
+        )
+        != parsed.origin
+    ):
+        raise ValueError(f"refusing URL {redact_url(url)!r}: its host is ambiguous")
+
+
 def origin_of(url: str) -> Origin:
     """Return ``(scheme, host, port)`` of an absolute http(s) URL, default ports filled in.
 
     Raises:
-        ValueError: The URL is not http(s) or has no host or a bad port.
+        ValueError: See :func:`parse_server_url`.
     """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"not an absolute http(s) URL: {redact_url(url)!r}")
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"bad port in URL {redact_url(url)!r}") from exc
-    return (scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS[scheme])
+    return parse_server_url(url).origin
 
 
 def normalize_base_url(base_url: str) -> str:
@@ -287,3 +389,34 @@ def redact_url(url: str) -> str:
     if netloc == parts.netloc and query == parts.query and path == parts.path:
         return url
     return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+
+
+# ``key=value`` pairs inside free text (a query string quoted in an error message).
+_TEXT_PAIR = re.compile(r"([?&;])([^=&\s'\"<>?;]+)=([^&\s'\"<>);]*)")
+
+
+def redact_text(text: str) -> str:
+    """Hide secrets in free text (an error message from urllib3 or the OS, say).
+
+    Every secret-looking ``key=value`` pair of a query (``?X-Amz-Signature=...``), the token of
+    an ``agents/<token>/connect/`` path and a password in ``user:password@`` are replaced with
+    ``***``, wherever they appear in the text: in full URLs, in bare request paths
+    (``with url: /f?sig=...``) and in quoted fragments.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The text with secrets redacted (unchanged when there are none).
+    """
+    if "=" not in text and "/" not in text and "@" not in text:
+        return text
+    out = _TEXT_PAIR.sub(
+        lambda m: f"{m.group(1)}{m.group(2)}=***" if _is_secret(m.group(2)) else m.group(0), text
+    )
+    out = _TEXT_AGENT_PATH.sub(r"\1\2***\4", out)
+    return _TEXT_USERINFO.sub(r"\1\2:***@", out)
+
+
+_TEXT_AGENT_PATH = re.compile(r"(^|[/\s'\"(=:])(agents/)([^/?#\s'\"]+)(/connect(?:/|\b|$))")
+_TEXT_USERINFO = re.compile(r"(https?://)([^/\s:@'\"<>]+):[^/\s@'\"<>]*@", re.IGNORECASE)

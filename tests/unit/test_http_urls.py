@@ -47,7 +47,8 @@ def test_resolve_origin_rules():
     from synapse_sdk._exceptions import OriginError
 
     session = Session("https://api.example.com")
-    assert session.resolve_url("HTTPS://api.example.com:443/x/") == "HTTPS://api.example.com:443/x/"
+    # The URL is requested in the parsed, normalized form (the form the origin was checked on).
+    assert session.resolve_url("HTTPS://API.example.com:443/x/") == "https://api.example.com/x/"
     for url in (
         "http://api.example.com/x/",
         "https://api.example.com:8443/x/",
