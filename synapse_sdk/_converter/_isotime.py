@@ -44,10 +44,7 @@ def parse_form(text: str) -> _dt.datetime:
     if offset in ("Z", "z"):
         tz = _dt.timezone.utc
     elif offset:
-        off_minutes = int(offset[-2:]) if len(offset) > 3 else 0
-        if off_minutes > 59:
-            raise ValueError(f"not an ISO-8601 offset: {offset!r}")
-        minutes = int(offset[1:3]) * 60 + off_minutes
+        minutes = int(offset[1:3]) * 60 + (int(offset[-2:]) if len(offset) > 3 else 0)
         tz = _dt.timezone(_dt.timedelta(minutes=-minutes if offset[0] == "-" else minutes))
     micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
     return _dt.datetime(
