@@ -12,8 +12,9 @@ On Python 3.11+ everything ``datetime.fromisoformat`` accepts is accepted as wel
 path: basic ``20261127T204544Z`` and week ``2026-W48-5`` forms are valid ISO 8601). Anything else
 (``"yesterday"``, ``""``, ``2026-13-01``, an offset of 24 hours or more) raises ``ValueError``.
 
-The record builders inline :data:`fast_parse` and fall back to :func:`parse_form`, which is
-exactly :func:`parse_iso`; ``_transfer`` uses :func:`parse_iso` directly.
+:func:`parse_iso` is :data:`fast_parse`, then :func:`parse_form` for what that refused. The record
+builders inline those same two steps (no call on the hot path); ``_transfer`` calls
+:func:`parse_iso`.
 """
 
 from __future__ import annotations
