@@ -9,19 +9,27 @@ This module also validates what goes into a URL or a query string, before any I/
 
 * :func:`check_id` refuses ids that are not positive ints (or well-formed UUIDs / lookups), so a
   hostile ``".."`` or ``"7?role=admin"`` can never reach a URL (reliability rule 5);
-* :meth:`Endpoint.encode_filters` refuses unknown filter keys with the closest valid key, drops
-  ``None`` values and encodes booleans, lists and datetimes the way the backend reads them.
+* :meth:`Endpoint.check_filters` refuses unknown filter keys with the closest valid key and values
+  of the wrong kind; :meth:`Endpoint.encode_filters` drops ``None`` values and encodes booleans,
+  lists and datetimes the way the backend reads them.
+
+A family's filters are declared once, as a ``total=False`` ``TypedDict`` (``TaskFilters``) with a
+docstring under each key: type checkers read it through ``filter(**filters: Unpack[...])`` and
+:func:`filter_kinds` derives the runtime kinds from its annotations when the endpoint is declared.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as _dt
 import difflib
 import enum
 import re
+import types
+import typing
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -32,10 +40,14 @@ __all__ = [
     "IdKind",
     "check_id",
     "encode_query_value",
+    "filter_kinds",
 ]
 
 IdKind = Literal["int", "uuid", "lookup"]
-FilterKind = Literal["int", "ints", "bool", "str", "strs", "datetime", "any"]
+#: What a filter's value may be: ``int``; ``ints`` (one int or several); ``bool``; ``str`` (or a
+#: str enum); ``strs``; ``datetime`` (a datetime, a date or an ISO string); ``lookup`` (an id or a
+#: code string); ``any`` (not checked).
+FilterKind = Literal["int", "ints", "bool", "str", "strs", "datetime", "lookup", "any"]
 
 _LOOKUP_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}(@[A-Za-z0-9_.+-]{1,64})?$")
 _PAGING_KEYS = frozenset({"page", "page_size", "ordering", "fields", "expand"})
@@ -119,6 +131,7 @@ _KIND_TYPES: dict[str, tuple[type, ...]] = {
     "bool": (bool,),
     "str": (str, enum.Enum),
     "datetime": (_dt.datetime, _dt.date, str),
+    "lookup": (int, str),
 }
 
 
@@ -132,10 +145,153 @@ def _check_filter(name: str, kind: FilterKind, value: object) -> None:
             return
         _check_filter(name, "int" if kind == "ints" else "str", value)
         return
-    types = _KIND_TYPES[kind]
-    ok = isinstance(value, types) and not (kind == "int" and isinstance(value, bool))
+    allowed = _KIND_TYPES[kind]
+    ok = isinstance(value, allowed) and not (kind in ("int", "lookup") and isinstance(value, bool))
     if not ok:
         raise TypeError(f"filter {name!r} takes {kind}, got {type(value).__name__} {value!r}")
+
+
+# -- deriving filter kinds from a TypedDict -------------------------------------------------------
+
+_UNION_ORIGINS: tuple[object, ...] = (typing.Union, types.UnionType)
+_SEQUENCE_ORIGINS: tuple[object, ...] = (
+    collections.abc.Sequence,
+    collections.abc.Set,
+    list,
+    tuple,
+    set,
+    frozenset,
+)
+_MAPPABLE = (
+    "int, bool, str, a str enum, a Literal of strs or ints, dt.datetime | str, int | str (an id "
+    "or a code), Sequence[int], Sequence[str] (or the scalar | its Sequence), or Any"
+)
+
+
+def _scalar_kind(hint: object) -> FilterKind | None:
+    """The kind of one non-union, non-sequence annotation (``None``: not a scalar we know)."""
+    if hint is bool:
+        return "bool"
+    if hint is int:
+        return "int"
+    if hint is str:
+        return "str"
+    if hint in (_dt.datetime, _dt.date):
+        return "datetime"
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return "str" if issubclass(hint, str) else None
+    if typing.get_origin(hint) is Literal:
+        values = typing.get_args(hint)
+        if values and all(isinstance(v, str) for v in values):
+            return "str"
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return "int"
+    return None
+
+
+def _scalars_kind(hints: list[object]) -> FilterKind | None:
+    """The kind of a union of scalar annotations (``SomeEnum | str``, ``dt.datetime | str``)."""
+    kinds = {_scalar_kind(h) for h in hints}
+    if None in kinds:
+        return None
+    if len(kinds) == 1:
+        return kinds.pop()
+    if kinds == {"datetime", "str"} and str in hints:
+        return "datetime"  # an ISO string is sent as given
+    if kinds == {"int", "str"} and int in hints and str in hints:
+        return "lookup"
+    return None
+
+
+def _sequence_kind(hint: object) -> FilterKind | None:
+    """``Sequence[int]`` -> ``ints``, ``Sequence[str]`` (or of a str enum) -> ``strs``."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        args = args[:1]
+    if len(args) != 1:
+        return None
+    item = args[0]
+    members = list(typing.get_args(item)) if typing.get_origin(item) in _UNION_ORIGINS else [item]
+    kind = _scalars_kind(members)
+    if kind == "int":
+        return "ints"
+    if kind == "str":
+        return "strs"
+    return None
+
+
+def _annotation_kind(hint: object) -> FilterKind | None:
+    """The filter kind of one TypedDict annotation, or ``None`` when it does not map to one."""
+    if hint is Any:
+        return "any"
+    origin = typing.get_origin(hint)
+    if origin in _SEQUENCE_ORIGINS:
+        return _sequence_kind(hint)
+    if origin not in _UNION_ORIGINS:
+        return _scalar_kind(hint)
+    members = [m for m in typing.get_args(hint) if m is not type(None)]
+    sequences = [m for m in members if typing.get_origin(m) in _SEQUENCE_ORIGINS]
+    scalars = [m for m in members if m not in sequences]
+    if len(sequences) > 1:
+        return None
+    if not sequences:
+        return _scalars_kind(scalars)
+    plural = _sequence_kind(sequences[0])
+    if plural is None or (scalars and _scalars_kind(scalars) != plural[:-1]):
+        return None
+    return plural
+
+
+def filter_kinds(source: type) -> dict[str, FilterKind]:
+    """Derive the runtime filter kinds of a family from its filters ``TypedDict``.
+
+    Each key's annotation maps to a :data:`FilterKind`: ``int`` -> ``int``; ``Sequence[int]`` or
+    ``int | Sequence[int]`` -> ``ints``; ``bool`` -> ``bool``; ``str``, a str enum or
+    ``SomeEnum | str`` -> ``str``; ``Sequence[str]`` (``str | Sequence[str]``) -> ``strs``;
+    ``dt.datetime | str`` -> ``datetime``; ``int | str`` -> ``lookup``; ``Any`` -> ``any``.
+    ``| None`` is allowed anywhere (a ``None`` value is never sent).
+
+    Args:
+        source: A ``total=False`` ``TypedDict`` whose annotations the module can resolve at
+            runtime (no names imported only under ``TYPE_CHECKING``).
+
+    Returns:
+        Filter name -> kind, in declaration order.
+
+    Raises:
+        TypeError: ``source`` is not a ``TypedDict``, has required keys, names a paging key
+            (``page``, ``ordering`` ...), or has an annotation that maps to no kind. This runs
+            when the endpoint is declared, so a bad declaration fails at import time.
+    """
+    name = getattr(source, "__qualname__", repr(source))
+    if not typing.is_typeddict(source):
+        raise TypeError(f"filters must be a TypedDict class, got {name}")
+    required = sorted(getattr(source, "__required_keys__", ()))
+    if required:
+        raise TypeError(
+            f"{name}: filters are optional, declare it with total=False (required: "
+            f"{', '.join(required)})"
+        )
+    try:
+        hints = typing.get_type_hints(source)
+    except NameError as exc:
+        raise TypeError(
+            f"{name}: cannot resolve its annotations at runtime ({exc}); import the names they "
+            "use outside TYPE_CHECKING"
+        ) from exc
+    kinds: dict[str, FilterKind] = {}
+    for key, hint in hints.items():
+        if key in _PAGING_KEYS:
+            raise TypeError(f"{name}.{key}: {key!r} is a paging option, not a filter")
+        kind = _annotation_kind(hint)
+        if kind is None:
+            plain = isinstance(hint, type) and typing.get_origin(hint) is None
+            shown = hint.__qualname__ if plain else repr(hint)
+            raise TypeError(
+                f"{name}.{key}: no filter kind for the annotation {shown}; use {_MAPPABLE}"
+            )
+        kinds[key] = kind
+    return kinds
 
 
 @attrs.frozen
@@ -172,7 +328,9 @@ class Endpoint:
         id_kind: What its ids look like.
         ops: Supported operations: ``get``, ``list``, ``create``, ``update`` (PUT),
             ``partial_update`` (PATCH), ``delete``.
-        filters: Query filters its list accepts, with their kinds.
+        filters_type: The ``TypedDict`` declaring the filters its list accepts (given as
+            ``filters=``); the single source of the family's filters.
+        filters: Filter name -> kind, derived from ``filters_type`` (see :func:`filter_kinds`).
         ordering: Fields its list can be ordered by.
         actions: Extra routes by name.
         fields_param: Whether it honours ``?fields=a,b``.
@@ -184,11 +342,16 @@ class Endpoint:
     list_path: str | None = None
     id_kind: IdKind = "int"
     ops: frozenset[str] = frozenset({"get", "list"})
-    filters: Mapping[str, FilterKind] = attrs.field(factory=dict)
+    filters_type: type | None = attrs.field(default=None, alias="filters")
+    filters: Mapping[str, FilterKind] = attrs.field(init=False, repr=False)
     ordering: frozenset[str] = frozenset({"id", "created"})
     actions: Mapping[str, Action] = attrs.field(factory=dict)
     fields_param: bool = True
     expand: frozenset[str] = frozenset()
+
+    @filters.default
+    def _derive_filters(self) -> Mapping[str, FilterKind]:
+        return {} if self.filters_type is None else filter_kinds(self.filters_type)
 
     @property
     def listing_path(self) -> str:

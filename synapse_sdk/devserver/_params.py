@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
     from ._context import Ctx
 
 Doc = dict[str, Any]
-FilterFn = Callable[[str, list[str], list[Doc]], list[Doc]]
+#: One filter: ``(ctx, name, values, rows) -> the rows that match``.
+FilterFn = Callable[["Ctx", str, list[str], list[Doc]], list[Doc]]
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -72,7 +74,7 @@ def to_datetime(name: str, value: Any) -> datetime:
 def f_in(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
     """Rows whose ``field`` equals any given value."""
 
-    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    def apply(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
         wanted = {conv(name, v) for v in vals}
         return [r for r in rows if r.get(field) in wanted]
 
@@ -82,7 +84,7 @@ def f_in(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
 def f_not_in(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
     """Rows whose ``field`` is none of the given values."""
 
-    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    def apply(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
         unwanted = {conv(name, v) for v in vals}
         return [r for r in rows if r.get(field) not in unwanted]
 
@@ -92,7 +94,7 @@ def f_not_in(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
 def f_bool(field: str) -> FilterFn:
     """Rows whose boolean ``field`` equals the given value."""
 
-    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    def apply(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
         wanted = to_bool(name, vals[-1])
         return [r for r in rows if bool(r.get(field)) is wanted]
 
@@ -111,7 +113,7 @@ def f_cmp(field: str, op: str, conv: Callable[[str, Any], Any] = to_int) -> Filt
     """Rows whose ``field`` compares (gt/gte/lt/lte) to the given value."""
     cmp = _OPS[op]
 
-    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    def apply(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
         bound = conv(name, vals[-1])
         return [r for r in rows if r.get(field) is not None and cmp(conv(field, r[field]), bound)]
 
@@ -121,7 +123,7 @@ def f_cmp(field: str, op: str, conv: Callable[[str, Any], Any] = to_int) -> Filt
 def f_any(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
     """Rows whose list ``field`` contains any of the given values."""
 
-    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    def apply(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
         wanted = {conv(name, v) for v in vals}
         return [r for r in rows if wanted.intersection(r.get(field) or ())]
 
@@ -131,7 +133,7 @@ def f_any(field: str, conv: Callable[[str, Any], Any] = to_int) -> FilterFn:
 def f_icontains(field: str) -> FilterFn:
     """Rows whose string ``field`` contains the value (case-insensitive)."""
 
-    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    def apply(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
         needle = ",".join(vals).lower()
         return [r for r in rows if needle in str(r.get(field) or "").lower()]
 
@@ -141,7 +143,7 @@ def f_icontains(field: str) -> FilterFn:
 def f_search(*fields: str) -> FilterFn:
     """Rows where any of ``fields`` (JSON-dumped) contains the value (case-insensitive)."""
 
-    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    def apply(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
         needle = ",".join(vals).lower()
         return [
             r
@@ -157,23 +159,54 @@ def created_filters(field: str = "created") -> dict[str, FilterFn]:
     return {f"created__{op}": f_cmp(field, op, to_datetime) for op in _OPS}
 
 
-def id_filters() -> dict[str, FilterFn]:
-    """``id``, ``id__in``, ``id__gt`` ..., ``ids`` and ``ids_ex`` filters."""
+def id_filters(*names: str) -> dict[str, FilterFn]:
+    """``id``, ``id__in``, ``id__gt`` ..., ``ids`` and ``ids_ex`` filters (only ``names`` if given).
+
+    Raises:
+        KeyError: A name is not one of these filters.
+    """
     out: dict[str, FilterFn] = {"id": f_in("id"), "id__in": f_in("id"), "ids": f_in("id")}
     out.update({f"id__{op}": f_cmp("id", op) for op in _OPS})
     out["ids_ex"] = f_not_in("id")
-    return out
+    return {name: out[name] for name in names} if names else out
 
 
-def apply_filters(ctx: Ctx, rows: list[Doc], spec: dict[str, FilterFn]) -> list[Doc]:
+def apply_filters(ctx: Ctx, rows: list[Doc], spec: Mapping[str, FilterFn]) -> list[Doc]:
     """Apply every filter of ``spec`` present in the query (unknown keys are ignored)."""
     args = ctx.request.args
     for name, fn in spec.items():
         if name in args:
             vals = values(args, name)
             if vals:
-                rows = fn(name, vals, rows)
+                rows = fn(ctx, name, vals, rows)
     return rows
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one list route reads from its query: its filters and the fields it orders by.
+
+    Each handler module declares its listings once, in ``LISTINGS`` (list path -> ``Listing``),
+    and its handlers filter and order through them; tests/meta/test_filter_parity.py checks them
+    against the client's declarations.
+
+    Attributes:
+        filters: Filter name -> filter function.
+        ordering: Fields ``ordering=`` accepts (``-`` for descending).
+        default: The ordering when none is asked for.
+    """
+
+    filters: Mapping[str, FilterFn]
+    ordering: frozenset[str]
+    default: str = "id"
+
+    def rows(self, ctx: Ctx, rows: list[Doc]) -> list[Doc]:
+        """``rows`` filtered and ordered as the request's query asks.
+
+        Raises:
+            ApiError: 400 for a bad filter value or an ordering field outside ``ordering``.
+        """
+        return order(ctx, apply_filters(ctx, rows, self.filters), self.ordering, self.default)
 
 
 def _sort_key(field: str) -> Callable[[Doc], tuple[bool, Any]]:
@@ -186,7 +219,9 @@ def _sort_key(field: str) -> Callable[[Doc], tuple[bool, Any]]:
     return key
 
 
-def order(ctx: Ctx, rows: list[Doc], allowed: set[str], default: str = "id") -> list[Doc]:
+def order(
+    ctx: Ctx, rows: list[Doc], allowed: set[str] | frozenset[str], default: str = "id"
+) -> list[Doc]:
     """Sort by the ``ordering`` parameter (``-`` = descending) within ``allowed`` fields.
 
     Raises:

@@ -26,14 +26,17 @@ __all__ = [
     "PLUGINS",
     "PLUGIN_RELEASES",
     "Agent",
+    "AgentFilters",
     "AgentManager",
     "Job",
     "JobFilters",
     "JobLog",
     "JobManager",
     "Plugin",
+    "PluginFilters",
     "PluginManager",
     "PluginRelease",
+    "PluginReleaseFilters",
     "PluginReleaseManager",
 ]
 
@@ -84,16 +87,20 @@ class PluginFilters(TypedDict, total=False):
     """Filters of ``client.plugins.filter()``."""
 
     code: str
+    """The plugin with this code (``"my-plugin"``)."""
     name: str
+    """Plugins with exactly this name."""
     category: PluginCategory | str
+    """Plugins of this category."""
     id__in: Sequence[int]
+    """Plugins whose id is one of these."""
 
 
 PLUGINS = Endpoint(
     name="plugins",
     path="plugins/",
     ops=frozenset({"get", "list", "create", "update"}),
-    filters={"code": "str", "name": "str", "category": "str", "id__in": "ints"},
+    filters=PluginFilters,
     ordering=frozenset({"id", "created", "code", "name"}),
     actions={"run": Action("POST", "run/", id_kind="lookup")},
 )
@@ -137,12 +144,19 @@ class PluginRelease(Resource):
         return result
 
 
+class PluginReleaseFilters(TypedDict, total=False):
+    """Filters of ``client.plugin_releases.filter()``."""
+
+    plugin: int | str
+    """Releases of this plugin, by id or by code."""
+
+
 PLUGIN_RELEASES = Endpoint(
     name="plugin_releases",
     path="plugin_releases/",
     id_kind="lookup",
     ops=frozenset({"get", "list", "create"}),
-    filters={"plugin": "any"},
+    filters=PluginReleaseFilters,
     expand=frozenset({"plugin"}),
 )
 
@@ -153,9 +167,9 @@ class PluginReleaseManager(Manager[PluginRelease]):
     endpoint = PLUGIN_RELEASES
     resource = PluginRelease
 
-    def filter(self, *, plugin: int | str | None = None) -> QuerySet[PluginRelease]:
-        """Releases of ``plugin`` (id or code)."""
-        return self._filter({"plugin": plugin} if plugin is not None else {})
+    def filter(self, **filters: Unpack[PluginReleaseFilters]) -> QuerySet[PluginRelease]:
+        """Releases matching ``filters``: ``filter(plugin="my-plugin")`` (id or code; lazy)."""
+        return self._filter(filters)
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
@@ -283,16 +297,20 @@ class JobFilters(TypedDict, total=False):
     """Filters of ``client.jobs.filter()``."""
 
     status: JobStatus | str
+    """Jobs in this status (``JobStatus.RUNNING`` ...)."""
     plugin: int
+    """Jobs of this plugin (id)."""
     plugin_release: int
+    """Jobs of this plugin release (id)."""
     action: str
+    """Jobs running this plugin action (``"train"``)."""
 
 
 JOBS = Endpoint(
     name="jobs",
     path="jobs/",
     ops=frozenset({"get", "list", "partial_update"}),
-    filters={"status": "str", "plugin": "int", "plugin_release": "int", "action": "str"},
+    filters=JobFilters,
     actions={"console_logs": Action("GET", "console_logs/")},
 )
 
@@ -323,11 +341,20 @@ class Agent(Resource):
     created: dt.datetime | None = None
 
 
+class AgentFilters(TypedDict, total=False):
+    """Filters of ``client.agents.all().filter()``."""
+
+    id: int
+    """The agent with this id."""
+    status: str
+    """Agents in this status (``"connected"``)."""
+
+
 AGENTS = Endpoint(
     name="agents",
     path="agents/",
     ops=frozenset({"list"}),
-    filters={"id": "int", "status": "str"},
+    filters=AgentFilters,
     actions={
         "connect": Action(
             "POST", "agents/{id}/connect/", absolute=True, id_kind="lookup", secret=True

@@ -72,15 +72,21 @@ class ProjectFilters(TypedDict, total=False):
     """Filters of ``client.projects.filter()``."""
 
     title: str
-    category: str
+    """Projects whose title contains this text (case-insensitive)."""
+    category: ProjectCategory | str
+    """Projects of this data category."""
     is_archived: bool
+    """Archived projects (``True``) or the others (``False``)."""
+    data_collection: int
+    """Projects labelling this data collection."""
     search: str
+    """Projects whose title or description contains this text (case-insensitive)."""
 
 
 PROJECTS = Endpoint(
     name="projects",
     path="projects/",
-    filters={"title": "str", "category": "str", "is_archived": "bool", "search": "str"},
+    filters=ProjectFilters,
     ordering=frozenset({"id", "created", "title"}),
 )
 
@@ -114,14 +120,17 @@ class TaskTagFilters(TypedDict, total=False):
     """Filters of ``client.task_tags.filter()``."""
 
     project: int
+    """Tags of this project."""
     name: str
+    """The tag with exactly this name."""
     category: str
+    """Tags of this category (``"project"``, ``"export"``)."""
 
 
 TASK_TAGS = Endpoint(
     name="task_tags",
     path="task_tags/",
-    filters={"project": "int", "name": "str", "category": "str"},
+    filters=TaskTagFilters,
     ordering=frozenset({"id", "created", "name"}),
 )
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import attrs
 
-from synapse_sdk._endpoint import Action, Endpoint, FilterKind
+from synapse_sdk._endpoint import Action, Endpoint
 from synapse_sdk._query import QuerySet
 from synapse_sdk.resources._base import Resource, fk
 from synapse_sdk.resources._enums import AssignmentReviewStatus, AssignmentStatus, TaskStatus
@@ -131,61 +131,57 @@ class Task(Taggable):
         return self
 
 
-_TASK_FILTERS: dict[str, FilterKind] = {
-    "project": "int",
-    "id": "int",
-    "id__in": "ints",
-    "id__gt": "int",
-    "id__gte": "int",
-    "id__lt": "int",
-    "id__lte": "int",
-    "ids": "ints",
-    "ids_ex": "ints",
-    "is_discarded": "bool",
-    "has_assignment": "bool",
-    "status": "str",
-    "status_label": "str",
-    "status_review": "str",
-    "assignments": "ints",
-    "labelers": "ints",
-    "reviewers": "ints",
-    "tags": "ints",
-    "data_unit": "int",
-    "created__gt": "datetime",
-    "created__gte": "datetime",
-    "created__lt": "datetime",
-    "created__lte": "datetime",
-    "search": "str",
-}
-
-
 class TaskFilters(TypedDict, total=False):
     """Filters of ``client.tasks.filter()`` (``sdk/tasks/``)."""
 
     project: int
+    """Tasks of this project."""
     id: int
+    """The task with this id."""
     id__in: Sequence[int]
+    """Tasks whose id is one of these."""
     id__gt: int
+    """Tasks whose id is greater than this."""
     id__gte: int
+    """Tasks whose id is greater than or equal to this."""
     id__lt: int
+    """Tasks whose id is less than this."""
     id__lte: int
+    """Tasks whose id is less than or equal to this."""
     ids: Sequence[int]
+    """Tasks whose id is one of these (like ``id__in``)."""
     ids_ex: Sequence[int]
+    """Tasks whose id is none of these."""
     is_discarded: bool
+    """Discarded tasks (``True``) or the others (``False``)."""
     has_assignment: bool
+    """Tasks with at least one assignment (``True``) or with none (``False``)."""
     status: TaskStatus | str
+    """Tasks in this status."""
     status_label: AssignmentStatus | str
+    """Tasks with an assignment in this labelling status."""
     status_review: AssignmentReviewStatus | str
+    """Tasks with an assignment in this review status."""
     assignments: int | Sequence[int]
+    """Tasks holding any of these assignments (ids)."""
     labelers: int | Sequence[int]
+    """Tasks with an assignment labelled by any of these users (ids)."""
     reviewers: int | Sequence[int]
+    """Tasks with an assignment reviewed by any of these users (ids)."""
     tags: int | Sequence[int]
+    """Tasks carrying any of these task tags (ids)."""
     data_unit: int
+    """Tasks on this data unit."""
     created__gt: dt.datetime | str
+    """Tasks created after this moment (a datetime or an ISO 8601 string)."""
     created__gte: dt.datetime | str
+    """Tasks created at or after this moment."""
     created__lt: dt.datetime | str
+    """Tasks created before this moment."""
     created__lte: dt.datetime | str
+    """Tasks created at or before this moment."""
     search: str
+    """Tasks whose data or meta contains this text (case-insensitive)."""
 
 
 TASKS = Endpoint(
@@ -193,7 +189,7 @@ TASKS = Endpoint(
     path="tasks/",
     list_path="sdk/tasks/",
     ops=frozenset({"get", "list", "create"}),
-    filters=_TASK_FILTERS,
+    filters=TaskFilters,
     ordering=frozenset({"id", "created", "modified"}),
     expand=frozenset({"data_unit"}),
     actions={
@@ -285,55 +281,58 @@ class AssignmentFilters(TypedDict, total=False):
     """Filters of ``client.assignments.filter()`` (``sdk/assignments/``)."""
 
     project: int
+    """Assignments of this project."""
     task: int
+    """Assignments of this task."""
     tasks: int | Sequence[int]
+    """Assignments of any of these tasks (ids)."""
     users: int | Sequence[int]
+    """Assignments labelled by any of these users (ids)."""
     reviewers: int | Sequence[int]
+    """Assignments reviewed by any of these users (ids)."""
     status_label: AssignmentStatus | str
+    """Assignments in this labelling status."""
     status_review: AssignmentReviewStatus | str
+    """Assignments in this review status."""
     is_discarded: bool
+    """Assignments reported as discarded (``True``) or the others (``False``)."""
     is_confirmed: bool
+    """Confirmed assignments (``True``) or the others (``False``)."""
     tags: int | Sequence[int]
+    """Assignments carrying any of these tags (ids)."""
+    id: int
+    """The assignment with this id."""
     id__in: Sequence[int]
+    """Assignments whose id is one of these."""
     id__gt: int
+    """Assignments whose id is greater than this."""
     id__gte: int
+    """Assignments whose id is greater than or equal to this."""
     id__lt: int
+    """Assignments whose id is less than this."""
     id__lte: int
+    """Assignments whose id is less than or equal to this."""
     ids: Sequence[int]
+    """Assignments whose id is one of these (like ``id__in``)."""
     ids_ex: Sequence[int]
+    """Assignments whose id is none of these."""
     created__gt: dt.datetime | str
+    """Assignments created after this moment (a datetime or an ISO 8601 string)."""
     created__gte: dt.datetime | str
+    """Assignments created at or after this moment."""
     created__lt: dt.datetime | str
+    """Assignments created before this moment."""
     created__lte: dt.datetime | str
+    """Assignments created at or before this moment."""
+    search: str
+    """Assignments whose data contains this text (case-insensitive)."""
 
 
 ASSIGNMENTS = Endpoint(
     name="assignments",
     path="assignments/",
     list_path="sdk/assignments/",
-    filters={
-        "project": "int",
-        "task": "int",
-        "tasks": "ints",
-        "users": "ints",
-        "reviewers": "ints",
-        "status_label": "str",
-        "status_review": "str",
-        "is_discarded": "bool",
-        "is_confirmed": "bool",
-        "tags": "ints",
-        "id__in": "ints",
-        "id__gt": "int",
-        "id__gte": "int",
-        "id__lt": "int",
-        "id__lte": "int",
-        "ids": "ints",
-        "ids_ex": "ints",
-        "created__gt": "datetime",
-        "created__gte": "datetime",
-        "created__lt": "datetime",
-        "created__lte": "datetime",
-    },
+    filters=AssignmentFilters,
     actions={"set_tags": Action("POST", "set_tags/", detail=False)},
 )
 

@@ -21,11 +21,25 @@ def misspelt_names(c: BackendClient) -> None:
     c.jobs.filter(plugin_id=1)  # E: Unexpected keyword argument "plugin_id"
     c.ground_truth_events.filter(version=1)  # E: Unexpected keyword argument "version"
     c.ground_truth_datasets.filter(projet=1)  # E: Unexpected keyword argument "projet"
+    c.ground_truth_events.filter(ground_truth_datset=1)  # E: keyword argument "ground_truth_datset"
+    c.assignments.filter(serach="cat")  # E: Unexpected keyword argument "serach"
+    c.plugin_releases.filter(plugn=1)  # E: Unexpected keyword argument "plugn"
     c.taks.get(1)  # E: "BackendClient" has no attribute "taks"
     BackendClient("http://127.0.0.1:1", api_tokn="x")  # E: Unexpected keyword argument "api_tokn"
 
 
+def invented_filters(c: BackendClient) -> None:
+    """Filters only the local backend had; the real backend does not document them."""
+    c.ground_truth_events.filter(pgh_label="insert")  # E: Unexpected keyword argument "pgh_label"
+    c.data_collections.filter(is_archived=True)  # E: Unexpected keyword argument "is_archived"
+    c.models.filter(category="x")  # E: Unexpected keyword argument "category"
+    c.projects.filter(created__gte="2024-01-01")  # E: Unexpected keyword argument "created__gte"
+
+
 def wrong_value_types(c: BackendClient) -> None:
+    c.ground_truth_events.filter(ground_truth_dataset="1")  # E: "ground_truth_dataset" to "filter"
+    c.projects.filter(data_collection="1")  # E: "data_collection" to "filter" of "ProjectManager"
+    c.plugin_releases.filter(plugin=1.5)  # E: "plugin" to "filter" of "PluginReleaseManager"
     c.tasks.filter(project="1")  # E: "project" to "filter" of "TaskManager" has incompatible
     c.tasks.filter(is_discarded="no")  # E: "is_discarded" to "filter" of "TaskManager"
     c.models.filter(is_released=1.5)  # E: "is_released" to "filter" of "ModelManager"

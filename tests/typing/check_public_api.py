@@ -36,9 +36,12 @@ from synapse_sdk import (
     TaskTag,
 )
 from synapse_sdk.resources import (
+    AssignmentStatus,
     DataUnitManager,
+    GroundTruthCategory,
     GroundTruthVersionManager,
     PluginReleaseManager,
+    ProjectCategory,
     TaskManager,
     TaskStatus,
     TaskTagManager,
@@ -234,3 +237,24 @@ def ml(client: BackendClient) -> None:
     for event in events:
         assert_type(event, GroundTruthEvent)
         assert_type(event.classes, list[str])
+
+
+def filters_from_the_typeddicts(client: BackendClient) -> None:
+    """Filters the backend supports that the client used to refuse, and the plugin lookup."""
+    assert_type(
+        client.ground_truth_events.filter(
+            ground_truth_dataset=1, categories=[GroundTruthCategory.TRAIN, "test"]
+        ),
+        QuerySet[GroundTruthEvent],
+    )
+    assert_type(
+        client.assignments.filter(id=1, search="cat", status_label=AssignmentStatus.COMPLETED),
+        QuerySet[Assignment],
+    )
+    assert_type(
+        client.projects.filter(data_collection=1, category=ProjectCategory.IMAGE),
+        QuerySet[Project],
+    )
+    assert_type(client.plugin_releases.filter(plugin="demo-plugin"), QuerySet[PluginRelease])
+    assert_type(client.plugin_releases.filter(plugin=1), QuerySet[PluginRelease])
+    assert_type(client.plugin_releases.filter(), QuerySet[PluginRelease])

@@ -15,17 +15,7 @@ from werkzeug.wrappers import Response
 
 from .._context import Ctx, Resp, Route
 from .._errors import ApiError, field_error, not_found, required
-from .._params import (
-    apply_filters,
-    created_filters,
-    f_bool,
-    f_in,
-    f_search,
-    id_filters,
-    order,
-    paginate,
-    to_str,
-)
+from .._params import Listing, f_in, f_search, id_filters, paginate, to_str
 from .._render import data_file, data_unit, public
 from .._store import Doc, now_iso
 from .tasks import invalid_pk, pk_value
@@ -48,15 +38,14 @@ def _project_counts(ctx: Ctx) -> dict[int, int]:
     return counts
 
 
+COLLECTIONS = Listing(
+    filters={"name": f_in("name", to_str), "category": f_in("category", to_str)},
+    ordering=frozenset({"id", "created", "name"}),
+)
+
+
 def list_collections(ctx: Ctx) -> Resp:
-    spec = {
-        **id_filters(),
-        "name": f_in("name", to_str),
-        "category": f_in("category", to_str),
-        "is_archived": f_bool("is_archived"),
-    }
-    rows = apply_filters(ctx, ctx.store.all("data_collections", ctx.tenant), spec)
-    rows = order(ctx, rows, {"id", "created", "name"})
+    rows = COLLECTIONS.rows(ctx, ctx.store.all("data_collections", ctx.tenant))
     counts = _project_counts(ctx)
     return Resp(paginate(ctx, rows, lambda d: _collection(ctx, d, counts)))
 
@@ -128,17 +117,20 @@ def verify_checksums(ctx: Ctx) -> Resp:
 # -- data units ------------------------------------------------------------------------------------
 
 
-def list_units(ctx: Ctx) -> Resp:
-    spec = {
-        **id_filters(),
-        **created_filters(),
+UNITS = Listing(
+    filters={
+        **id_filters("id__in", "id__gt", "id__gte", "id__lt", "id__lte", "ids"),
         "data_collection": f_in("data_collection"),
         "group": f_in("group"),
         "checksum": f_in("checksum", to_str),
         "search": f_search("meta"),
-    }
-    rows = apply_filters(ctx, ctx.store.all("data_units", ctx.tenant), spec)
-    rows = order(ctx, rows, {"id", "created"})
+    },
+    ordering=frozenset({"id", "created"}),
+)
+
+
+def list_units(ctx: Ctx) -> Resp:
+    rows = UNITS.rows(ctx, ctx.store.all("data_units", ctx.tenant))
     return Resp(paginate(ctx, rows, lambda d: data_unit(ctx, d)))
 
 
@@ -301,6 +293,8 @@ def media(ctx: Ctx, key: str, filename: str) -> Response:
     response.headers["Content-Length"] = str(stop - start)
     return response
 
+
+LISTINGS = {"data_collections/": COLLECTIONS, "data_units/": UNITS}
 
 ROUTES = [
     Route("/data_collections/", "GET", list_collections),

@@ -7,15 +7,12 @@ from typing import Any
 from .._context import Ctx, Resp, Route
 from .._errors import ApiError, field_error, not_found, required
 from .._params import (
-    FilterFn,
-    apply_filters,
-    created_filters,
+    Listing,
     f_any,
     f_bool,
     f_icontains,
     f_in,
     id_filters,
-    order,
     paginate,
     to_int,
     to_str,
@@ -42,16 +39,19 @@ STORAGE_PROVIDERS = (
 # -- storages --------------------------------------------------------------------------------------
 
 
-def list_storages(ctx: Ctx) -> Resp:
-    spec = {
-        **id_filters(),
+STORAGES = Listing(
+    filters={
         "category": f_in("category", to_str),
         "provider": f_in("provider", to_str),
         "is_default": f_bool("is_default"),
-        "name": f_in("name", to_str),
-    }
-    rows = apply_filters(ctx, ctx.store.all("storages", ctx.tenant), spec)
-    return Resp(paginate(ctx, order(ctx, rows, {"id", "created", "name"}), public))
+    },
+    ordering=frozenset({"id", "created", "name"}),
+)
+
+
+def list_storages(ctx: Ctx) -> Resp:
+    rows = STORAGES.rows(ctx, ctx.store.all("storages", ctx.tenant))
+    return Resp(paginate(ctx, rows, public))
 
 
 def get_storage(ctx: Ctx, pk: int) -> Resp:
@@ -109,18 +109,19 @@ def _model(ctx: Ctx, doc: Doc) -> Doc:
     return out
 
 
-def list_models(ctx: Ctx) -> Resp:
-    spec = {
-        **id_filters(),
-        **created_filters(),
+MODELS = Listing(
+    filters={
         "project": f_in("project"),
         "plugin": f_in("plugin", to_str),
         "is_released": f_bool("is_released"),
         "name": f_icontains("name"),
-        "category": f_in("category", to_str),
-    }
-    rows = apply_filters(ctx, ctx.store.all("models", ctx.tenant), spec)
-    rows = order(ctx, rows, {"id", "created", "name"})
+    },
+    ordering=frozenset({"id", "created"}),
+)
+
+
+def list_models(ctx: Ctx) -> Resp:
+    rows = MODELS.rows(ctx, ctx.store.all("models", ctx.tenant))
     return Resp(paginate(ctx, rows, lambda d: _model(ctx, d)))
 
 
@@ -184,24 +185,33 @@ def create_model(ctx: Ctx) -> Resp:
 # -- ground truth ----------------------------------------------------------------------------------
 
 
+GT_DATASETS = Listing(
+    filters={"project": f_in("project"), "name": f_in("name", to_str)},
+    ordering=frozenset({"id", "created"}),
+)
+
+
 def list_gt_datasets(ctx: Ctx) -> Resp:
-    spec = {**id_filters(), "project": f_in("project"), "name": f_in("name", to_str)}
-    rows = apply_filters(ctx, ctx.store.all("gt_datasets", ctx.tenant), spec)
-    return Resp(paginate(ctx, order(ctx, rows, {"id", "created", "name"}), public))
+    rows = GT_DATASETS.rows(ctx, ctx.store.all("gt_datasets", ctx.tenant))
+    return Resp(paginate(ctx, rows, public))
 
 
 def get_gt_dataset(ctx: Ctx, pk: int) -> Resp:
     return Resp(public(ctx.get("gt_datasets", pk)))
 
 
-def list_gt_versions(ctx: Ctx) -> Resp:
-    spec = {
-        **id_filters(),
+GT_VERSIONS = Listing(
+    filters={
         "ground_truth_dataset": f_in("ground_truth_dataset"),
         "is_archived": f_bool("is_archived"),
-    }
-    rows = apply_filters(ctx, ctx.store.all("gt_versions", ctx.tenant), spec)
-    return Resp(paginate(ctx, order(ctx, rows, {"id", "created"}), public))
+    },
+    ordering=frozenset({"id", "created"}),
+)
+
+
+def list_gt_versions(ctx: Ctx) -> Resp:
+    rows = GT_VERSIONS.rows(ctx, ctx.store.all("gt_versions", ctx.tenant))
+    return Resp(paginate(ctx, rows, public))
 
 
 def get_gt_version(ctx: Ctx, pk: int) -> Resp:
@@ -223,8 +233,8 @@ def _event(doc: Doc) -> Doc:
     return {"id": doc["ground_truth"], "pgh_id": doc["id"], **out}
 
 
-def list_gt_events(ctx: Ctx) -> Resp:
-    spec: dict[str, FilterFn] = {
+GT_EVENTS = Listing(
+    filters={
         "ground_truth_dataset_versions": f_in("ground_truth_dataset_version"),
         "ground_truth_dataset": f_in("ground_truth_dataset"),
         "ground_truth": f_in("id"),
@@ -232,33 +242,45 @@ def list_gt_events(ctx: Ctx) -> Resp:
         "categories": f_in("category", to_str),
         "classes": f_any("classes", to_str),
         "data_unit": f_in("data_unit"),
-        "pgh_label": f_in("pgh_label", to_str),
-    }
-    rows = [_event(d) for d in ctx.store.all("gt_events", ctx.tenant)]
-    rows = apply_filters(ctx, rows, spec)
-    rows = order(ctx, rows, {"id", "pgh_id", "created"}, default="pgh_id")
+    },
+    ordering=frozenset({"id", "pgh_id", "created"}),
+    default="pgh_id",
+)
+
+
+def list_gt_events(ctx: Ctx) -> Resp:
+    rows = GT_EVENTS.rows(ctx, [_event(d) for d in ctx.store.all("gt_events", ctx.tenant)])
     return Resp(paginate(ctx, rows, lambda d: _with_urls(ctx, d)))
 
 
-def list_ground_truths(ctx: Ctx) -> Resp:
-    spec: dict[str, FilterFn] = {
+GROUND_TRUTHS = Listing(
+    filters={
         **id_filters(),
         "ground_truth_dataset": f_in("ground_truth_dataset"),
         "ground_truth_dataset_versions": f_any("ground_truth_dataset_versions", to_int),
         "category": f_in("category", to_str),
         "data_unit": f_in("data_unit"),
-    }
-    rows = apply_filters(ctx, ctx.store.all("ground_truths", ctx.tenant), spec)
-    return Resp(paginate(ctx, order(ctx, rows, {"id", "created"}), lambda d: _with_urls(ctx, d)))
+    },
+    ordering=frozenset({"id", "created"}),
+)
+
+
+def list_ground_truths(ctx: Ctx) -> Resp:
+    rows = GROUND_TRUTHS.rows(ctx, ctx.store.all("ground_truths", ctx.tenant))
+    return Resp(paginate(ctx, rows, lambda d: _with_urls(ctx, d)))
 
 
 # -- agents ----------------------------------------------------------------------------------------
 
 
+AGENTS = Listing(
+    filters={**id_filters("id"), "status": f_in("status", to_str)},
+    ordering=frozenset({"id", "created"}),
+)
+
+
 def list_agents(ctx: Ctx) -> Resp:
-    spec = {**id_filters(), "name": f_in("name", to_str), "status": f_in("status", to_str)}
-    rows = apply_filters(ctx, ctx.store.all("agents", ctx.tenant), spec)
-    rows = order(ctx, rows, {"id", "created", "name"})
+    rows = AGENTS.rows(ctx, ctx.store.all("agents", ctx.tenant))
     return Resp(
         paginate(ctx, rows, lambda d: {k: d[k] for k in ("id", "name", "url", "status", "created")})
     )
@@ -278,6 +300,16 @@ def connect_agent(ctx: Ctx, token: str) -> Resp:
         ctx.store.update("agents", agent)
     return Resp({k: agent[k] for k in ("id", "name", "status", "connected_at")})
 
+
+LISTINGS = {
+    "storages/": STORAGES,
+    "models/": MODELS,
+    "ground_truth_datasets/": GT_DATASETS,
+    "ground_truth_dataset_versions/": GT_VERSIONS,
+    "sdk/ground_truth_events/": GT_EVENTS,
+    "ground_truths/": GROUND_TRUTHS,
+    "agents/": AGENTS,
+}
 
 ROUTES = [
     Route("/storages/", "GET", list_storages),

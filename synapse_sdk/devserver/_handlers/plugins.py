@@ -9,7 +9,7 @@ from typing import Any
 
 from .._context import Ctx, Resp, Route
 from .._errors import ApiError, field_error, not_found, required
-from .._params import apply_filters, f_in, id_filters, order, paginate, to_bool, to_str
+from .._params import Listing, f_in, id_filters, order, paginate, to_bool, to_str
 from .._render import expands, public
 from .._store import Doc, iso_at, now_iso
 
@@ -75,15 +75,20 @@ def _validate_plugin(ctx: Ctx, body: dict[str, Any], pk: int | None) -> Doc:
     }
 
 
-def list_plugins(ctx: Ctx) -> Resp:
-    spec = {
-        **id_filters(),
+PLUGINS = Listing(
+    filters={
+        **id_filters("id__in"),
         "code": f_in("code", to_str),
         "category": f_in("category", to_str),
         "name": f_in("name", to_str),
-    }
-    rows = apply_filters(ctx, ctx.store.all("plugins", ctx.tenant), spec)
-    return Resp(paginate(ctx, order(ctx, rows, {"id", "created", "code", "name"}), public))
+    },
+    ordering=frozenset({"id", "created", "code", "name"}),
+)
+
+
+def list_plugins(ctx: Ctx) -> Resp:
+    rows = PLUGINS.rows(ctx, ctx.store.all("plugins", ctx.tenant))
+    return Resp(paginate(ctx, rows, public))
 
 
 def get_plugin(ctx: Ctx, pk: int) -> Resp:
@@ -156,19 +161,22 @@ def _release(ctx: Ctx, doc: Doc) -> Doc:
     return out
 
 
+def _by_plugin(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    """Releases of any of the plugins ``vals`` (ids or codes; unknown ones match nothing)."""
+    ids = set()
+    for ref in vals:
+        try:
+            ids.add(_plugin_ref(ctx, ref)["id"])
+        except ApiError:
+            continue
+    return [r for r in rows if r["plugin"] in ids]
+
+
+RELEASES = Listing(filters={"plugin": _by_plugin}, ordering=frozenset({"id", "created"}))
+
+
 def list_releases(ctx: Ctx) -> Resp:
-    rows = ctx.store.all("plugin_releases", ctx.tenant)
-    refs = [v for v in ctx.request.args.getlist("plugin") for v in v.split(",") if v]
-    if refs:
-        ids = set()
-        for ref in refs:
-            try:
-                ids.add(_plugin_ref(ctx, ref)["id"])
-            except ApiError:
-                continue
-        rows = [r for r in rows if r["plugin"] in ids]
-    rows = apply_filters(ctx, rows, {**id_filters(), "version": f_in("version", to_str)})
-    rows = order(ctx, rows, {"id", "created", "version"})
+    rows = RELEASES.rows(ctx, ctx.store.all("plugin_releases", ctx.tenant))
     return Resp(paginate(ctx, rows, lambda d: _release(ctx, d)))
 
 
@@ -289,17 +297,20 @@ def advance(ctx: Ctx, job: Doc, duration: float) -> Doc:
     return job
 
 
-def list_jobs(ctx: Ctx) -> Resp:
-    rows = [advance(ctx, j, ctx.config.job_duration) for j in ctx.store.all("jobs", ctx.tenant)]
-    spec = {
-        **id_filters(),
+JOBS = Listing(
+    filters={
         "status": f_in("status", to_str),
         "plugin": f_in("plugin"),
         "plugin_release": f_in("plugin_release"),
         "action": f_in("action", to_str),
-    }
-    rows = order(ctx, apply_filters(ctx, rows, spec), {"id", "created"})
-    return Resp(paginate(ctx, rows, public))
+    },
+    ordering=frozenset({"id", "created"}),
+)
+
+
+def list_jobs(ctx: Ctx) -> Resp:
+    rows = [advance(ctx, j, ctx.config.job_duration) for j in ctx.store.all("jobs", ctx.tenant)]
+    return Resp(paginate(ctx, JOBS.rows(ctx, rows), public))
 
 
 def get_job(ctx: Ctx, pk: int) -> Resp:
@@ -360,6 +371,8 @@ def job_console_logs(ctx: Ctx, pk: int) -> Resp:
     rows = [row for row in ctx.store.all("job_logs", ctx.tenant) if row["job"] == pk]
     return Resp(paginate(ctx, order(ctx, rows, {"id", "datetime"}), public))
 
+
+LISTINGS = {"plugins/": PLUGINS, "plugin_releases/": RELEASES, "jobs/": JOBS}
 
 ROUTES = [
     Route("/plugins/", "GET", list_plugins),

@@ -3,18 +3,7 @@
 from __future__ import annotations
 
 from .._context import Ctx, Resp, Route
-from .._params import (
-    apply_filters,
-    created_filters,
-    f_bool,
-    f_icontains,
-    f_in,
-    f_search,
-    id_filters,
-    order,
-    paginate,
-    to_str,
-)
+from .._params import Listing, f_bool, f_icontains, f_in, f_search, paginate, to_str
 from .._render import public
 from .._store import Doc
 
@@ -32,20 +21,20 @@ def _project(doc: Doc, counts: dict[int, int]) -> Doc:
     return out
 
 
-PROJECT_FILTERS = {
-    **id_filters(),
-    **created_filters(),
-    "title": f_icontains("title"),
-    "category": f_in("category", to_str),
-    "is_archived": f_bool("is_archived"),
-    "data_collection": f_in("data_collection"),
-    "search": f_search("title", "description"),
-}
+PROJECTS = Listing(
+    filters={
+        "title": f_icontains("title"),
+        "category": f_in("category", to_str),
+        "is_archived": f_bool("is_archived"),
+        "data_collection": f_in("data_collection"),
+        "search": f_search("title", "description"),
+    },
+    ordering=frozenset({"id", "created", "title"}),
+)
 
 
 def list_projects(ctx: Ctx) -> Resp:
-    rows = apply_filters(ctx, ctx.store.all("projects", ctx.tenant), PROJECT_FILTERS)
-    rows = order(ctx, rows, {"id", "created", "title"})
+    rows = PROJECTS.rows(ctx, ctx.store.all("projects", ctx.tenant))
     counts = _task_counts(ctx)
     return Resp(paginate(ctx, rows, lambda d: _project(d, counts)))
 
@@ -56,23 +45,26 @@ def get_project(ctx: Ctx, pk: int) -> Resp:
     return Resp(_project(doc, {pk: count}))
 
 
-TAG_FILTERS = {
-    **id_filters(),
-    "project": f_in("project"),
-    "name": f_in("name", to_str),
-    "category": f_in("category", to_str),
-}
+TASK_TAGS = Listing(
+    filters={
+        "project": f_in("project"),
+        "name": f_in("name", to_str),
+        "category": f_in("category", to_str),
+    },
+    ordering=frozenset({"id", "created", "name"}),
+)
 
 
 def list_task_tags(ctx: Ctx) -> Resp:
-    rows = apply_filters(ctx, ctx.store.all("task_tags", ctx.tenant), TAG_FILTERS)
-    rows = order(ctx, rows, {"id", "created", "name"})
+    rows = TASK_TAGS.rows(ctx, ctx.store.all("task_tags", ctx.tenant))
     return Resp(paginate(ctx, rows, public))
 
 
 def get_task_tag(ctx: Ctx, pk: int) -> Resp:
     return Resp(public(ctx.get("task_tags", pk)))
 
+
+LISTINGS = {"projects/": PROJECTS, "task_tags/": TASK_TAGS}
 
 ROUTES = [
     Route("/projects/", "GET", list_projects),

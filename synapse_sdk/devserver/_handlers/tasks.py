@@ -9,7 +9,7 @@ from .._context import Ctx, Resp, Route
 from .._errors import ApiError, field_error, required
 from .._params import (
     FilterFn,
-    apply_filters,
+    Listing,
     created_filters,
     f_any,
     f_bool,
@@ -17,7 +17,6 @@ from .._params import (
     f_search,
     fields_of,
     id_filters,
-    order,
     paginate,
     to_bool,
     to_int,
@@ -45,8 +44,8 @@ def pk_value(field: str, value: Any) -> int:
 # -- tasks ----------------------------------------------------------------------------------------
 
 
-def _via_assignments(ctx: Ctx, field: str, conv: Callable[[str, Any], Any]) -> FilterFn:
-    def apply(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+def _via_assignments(field: str, conv: Callable[[str, Any], Any]) -> FilterFn:
+    def apply(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
         wanted = {conv(name, v) for v in vals}
         hit = {
             a["task"] for a in ctx.store.all("assignments", ctx.tenant) if a.get(field) in wanted
@@ -56,30 +55,34 @@ def _via_assignments(ctx: Ctx, field: str, conv: Callable[[str, Any], Any]) -> F
     return apply
 
 
-def _has_assignment(name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+def _has_assignment(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
     wanted = to_bool(name, vals[-1])
     return [r for r in rows if bool(r.get("assignments")) is wanted]
 
 
-def _task_rows(ctx: Ctx) -> list[Doc]:
-    spec: dict[str, FilterFn] = {
+TASKS = Listing(
+    filters={
         **id_filters(),
         **created_filters(),
         "project": f_in("project"),
         "is_discarded": f_bool("is_discarded"),
         "has_assignment": _has_assignment,
         "status": f_in("status", to_str),
-        "status_label": _via_assignments(ctx, "status_label", to_str),
-        "status_review": _via_assignments(ctx, "status_review", to_str),
+        "status_label": _via_assignments("status_label", to_str),
+        "status_review": _via_assignments("status_review", to_str),
         "assignments": f_any("assignments"),
-        "labelers": _via_assignments(ctx, "user", to_int),
-        "reviewers": _via_assignments(ctx, "reviewer", to_int),
+        "labelers": _via_assignments("user", to_int),
+        "reviewers": _via_assignments("reviewer", to_int),
         "tags": f_any("tags"),
         "data_unit": f_in("data_unit"),
         "search": f_search("data", "meta"),
-    }
-    rows = apply_filters(ctx, ctx.store.all("tasks", ctx.tenant), spec)
-    return order(ctx, rows, {"id", "created", "modified"})
+    },
+    ordering=frozenset({"id", "created", "modified"}),
+)
+
+
+def _task_rows(ctx: Ctx) -> list[Doc]:
+    return TASKS.rows(ctx, ctx.store.all("tasks", ctx.tenant))
 
 
 def list_sdk_tasks(ctx: Ctx) -> Resp:
@@ -247,8 +250,8 @@ def set_assignment_tags(ctx: Ctx) -> Resp:
 # -- assignments ----------------------------------------------------------------------------------
 
 
-def _assignment_rows(ctx: Ctx) -> list[Doc]:
-    spec: dict[str, FilterFn] = {
+ASSIGNMENTS = Listing(
+    filters={
         **id_filters(),
         **created_filters(),
         "project": f_in("project"),
@@ -262,9 +265,13 @@ def _assignment_rows(ctx: Ctx) -> list[Doc]:
         "is_confirmed": f_bool("is_confirmed"),
         "tags": f_any("tags"),
         "search": f_search("data"),
-    }
-    rows = apply_filters(ctx, ctx.store.all("assignments", ctx.tenant), spec)
-    return order(ctx, rows, {"id", "created"})
+    },
+    ordering=frozenset({"id", "created"}),
+)
+
+
+def _assignment_rows(ctx: Ctx) -> list[Doc]:
+    return ASSIGNMENTS.rows(ctx, ctx.store.all("assignments", ctx.tenant))
 
 
 def list_sdk_assignments(ctx: Ctx) -> Resp:
@@ -290,6 +297,8 @@ def list_sdk_assignments_files(ctx: Ctx) -> Resp:
 def get_assignment(ctx: Ctx, pk: int) -> Resp:
     return Resp(fields_of(ctx, public(ctx.get("assignments", pk))))
 
+
+LISTINGS = {"sdk/tasks/": TASKS, "sdk/assignments/": ASSIGNMENTS}
 
 ROUTES = [
     Route("/tasks/", "POST", create_tasks),
