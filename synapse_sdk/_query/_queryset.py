@@ -287,10 +287,9 @@ class QuerySet(Generic[R]):
                 yield number, index, row
 
     def _page_slices(self, progress: ProgressLike = None) -> Iterator[tuple[int, list[Any]]]:
-        """``(page number, rows)`` of every page of the slice, in order."""
-        remaining = self._limit()
-        page_size = self._plan_page_size()
-        skip = self._start % page_size
+        """``(page number, rows)`` of every page of the slice, in order (the walk delivers
+        exactly the rows of the slice, whatever page size the server serves)."""
+        limit = self._limit()
         bar: Reporter | None = None
         done = 0
         try:
@@ -299,20 +298,13 @@ class QuerySet(Generic[R]):
                     self._count = envelope.count
                 if progress and bar is None and envelope.count is not None:
                     total = max(0, envelope.count - self._start)
-                    total = total if remaining is None else min(total, remaining)
+                    total = total if limit is None else min(total, limit)
                     bar = reporter(progress, total, self._source.endpoint.name, unit="rows")
                 rows = envelope.results
-                if skip:
-                    rows, skip = rows[skip:], 0
-                if remaining is not None:
-                    rows = rows[:remaining]
-                    remaining -= len(rows)
                 yield envelope.number, rows
                 done += len(rows)
                 if bar is not None:
                     bar.update(done)
-                if remaining is not None and remaining <= 0:
-                    return
         finally:
             if bar is not None:
                 bar.close()

@@ -10,6 +10,8 @@ endpoint does not declare raise ``NotImplementedError`` before any I/O.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -21,11 +23,14 @@ from synapse_sdk._endpoint import Endpoint, check_id, encode_query_value
 from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._http import UNSET, Multipart, Session, Timeout
 from synapse_sdk._query import QuerySet, iter_pages
+from synapse_sdk._query._envelope import MAX_PAGE, MAX_PAGE_SIZE, check_envelope, page_param
 from synapse_sdk.resources._base import Resource
 
 __all__ = ["ClientContext", "Manager", "ReadManager"]
 
 R = TypeVar("R", bound=Resource)
+
+_RESULTS = operator.attrgetter("results")
 
 
 @attrs.frozen
@@ -92,6 +97,10 @@ class ReadManager(Generic[R]):
             "GET", url or self.endpoint.listing_path, params=params
         ).json()
 
+    def check_url(self, url: str) -> None:
+        """Raise what requesting ``url`` would raise before any I/O (``OriginError`` ...)."""
+        self._ctx.session.resolve_url(url)
+
     def build(self, row: dict[str, Any]) -> R:
         """Structure one wire row into a resource bound to this manager (the client's converter)."""
         obj: R = self._structure(row, self.resource)
@@ -119,28 +128,49 @@ class ReadManager(Generic[R]):
         ).json()
 
     def list_json(self, params: Mapping[str, Any] | None = None) -> Any:
-        """GET the list route with ``params`` passed through unchanged; return the first page."""
+        """GET the list route with ``params`` passed through unchanged; return the first page.
+
+        Raises:
+            TypeError, ValueError: ``page`` or ``page_size`` is not a positive int (before I/O).
+            ResponseValidationError: The answer is not a well-formed page envelope.
+        """
         self.endpoint.require("list")
         query = {**self._scope, **(params or {})}
-        return self._ctx.session.request("GET", self.endpoint.listing_path, params=query).json()
+        number = page_param(query, "page", 1, MAX_PAGE)
+        page_param(query, "page_size", 1, MAX_PAGE_SIZE)
+        return check_envelope(
+            self._ctx.session.request("GET", self.endpoint.listing_path, params=query).json(),
+            number,
+        )
 
     def iter_json(
         self, params: Mapping[str, Any] | None = None, *, prefetch: int | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Every row of the listing as dicts, fetched page by page as the iterator is consumed."""
+        """Every row of the listing as dicts, fetched page by page as the iterator is consumed.
+
+        ``page``/``page_size`` in ``params`` say where to start (row ``(page - 1) * page_size``)
+        and what to ask for; the walk adapts when the server serves another page size.
+
+        Raises:
+            TypeError, ValueError: ``page`` or ``page_size`` is not a positive int (raised by this
+                call, before any I/O).
+        """
         self.endpoint.require("list")
         query = {k: v for k, v in {**self._scope, **(params or {})}.items() if v is not None}
-        page_size = int(query.pop("page_size", self._ctx.page_size))
-        start_page = int(query.pop("page", 1))
+        page_size = page_param(query, "page_size", self._ctx.page_size, MAX_PAGE_SIZE)
+        start_page = page_param(query, "page", 1, MAX_PAGE)
+        query.pop("page_size", None)
+        query.pop("page", None)
         encoded = {k: v for k, v in ((k, encode_query_value(v)) for k, v in query.items()) if v}
-        for envelope in iter_pages(
+        pages = iter_pages(
             self,
             encoded,
             page_size=page_size,
             start=(start_page - 1) * page_size,
             prefetch=self._ctx.prefetch if prefetch is None else prefetch,
-        ):
-            yield from envelope.results
+        )
+        # chain iterates the rows in C: no Python frame per row.
+        return itertools.chain.from_iterable(map(_RESULTS, pages))
 
     def action_json(
         self,
@@ -180,6 +210,9 @@ class ReadManager(Generic[R]):
         class _Source:
             def fetch_page(self, query: Mapping[str, str] | None, url: str | None = None) -> Any:
                 return session.request(method, url or path, params=query).json()
+
+            def check_url(self, url: str) -> None:
+                session.resolve_url(url)
 
         query: dict[str, str] = {}
         for key, value in (params or {}).items():

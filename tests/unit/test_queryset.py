@@ -44,6 +44,9 @@ class FakeSource:
         nxt = f"http://x/sdk/tasks/?page={page + 1}&page_size={size}" if more else None
         return {"count": len(self.rows), "next": nxt, "previous": None, "results": chunk}
 
+    def check_url(self, url: str) -> None:
+        assert url.startswith("http://x/")
+
     def build(self, row: dict[str, Any]) -> Task:
         task: Task = plan_for(Task).build(row)
         return task
