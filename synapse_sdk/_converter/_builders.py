@@ -87,7 +87,6 @@ def _unknown_enum(enum_cls: type, value: str, path: str) -> None:
 RUNTIME: dict[str, Any] = {
     "_wrong": wrong,
     "_join": join,
-    "_index": _index,
     "_bad_item": _bad_item,
     "_fromiso": fast_parse,
     "_timestamp": _timestamp,

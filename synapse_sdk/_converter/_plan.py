@@ -103,8 +103,8 @@ def _list(item: Check) -> Check:
             "v = list(v)",
         )
         return Check(kind, (*head, *loop), {"ok": ok})
-    line = "v = [${ns}item(x, _index($at, i)) for i, x in enumerate(v)]"
-    return Check(kind, (*head, line), {"item": item.step})
+    each = ("at = $at", "v = [${ns}item(x, f'{at}[{i}]') for i, x in enumerate(v)]")
+    return Check(kind, (*head, *each), {"item": item.step})
 
 
 def _dict(value: Check) -> Check:
@@ -115,7 +115,8 @@ def _dict(value: Check) -> Check:
         (
             "if type(v) is not dict:",
             f"    raise _wrong($at, {'an object of ' + value.kind!r}, v)",
-            "v = {k: ${ns}item(x, _join($at, k)) for k, x in v.items()}",
+            "at = $at",
+            "v = {k: ${ns}item(x, f'{at}.{k}') for k, x in v.items()}",
         ),
         {"item": value.step},
     )

@@ -69,7 +69,7 @@ def test_a_nested_error_shows_the_step_and_the_nested_builder() -> None:
         plan_for(DataCollection).build(row)
     text = _formatted(info.value)
     assert info.value.path == "file_specifications[1].name"
-    assert "v = [c" in text and "item(x, _index(_join(path, 'file_specifications'), i))" in text
+    assert "v = [c" in text and "item(x, f'{at}[{i}]') for i, x in enumerate(v)]" in text
     assert "<synapse_sdk check FileSpecification-" in text  # the item step
     assert "raise _wrong(_join(path, 'name'), 'a string', v)" in text
 
