@@ -16,7 +16,6 @@ from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import QuerySet
 from synapse_sdk._transfer import (
     DEFAULT_CHUNK_SIZE,
-    DownloadItem,
     UploadInput,
     UploadReport,
     download_file,
@@ -26,6 +25,12 @@ from synapse_sdk._transfer import (
 )
 from synapse_sdk.resources._base import Record, Resource, fk
 from synapse_sdk.resources._enums import DataCollectionCategory, FileType
+from synapse_sdk.resources._files import (
+    DataUnitFile,
+    checked_size,
+    download_items,
+    loaded_field,
+)
 from synapse_sdk.resources._manager import Manager, ReadManager
 
 if TYPE_CHECKING:
@@ -170,13 +175,15 @@ class DataCollectionFilters(TypedDict, total=False):
     """Filters of ``client.data_collections.filter()``."""
 
     name: str
+    """The collection with exactly this name."""
     category: DataCollectionCategory | str
+    """Collections of this data category."""
 
 
 DATA_COLLECTIONS = Endpoint(
     name="data_collections",
     path="data_collections/",
-    filters={"name": "str", "category": "str"},
+    filters=DataCollectionFilters,
     ordering=frozenset({"id", "created", "name"}),
 )
 
@@ -226,20 +233,23 @@ class DataFile(Resource):
 
         Raises:
             ValueError: The data file has no URL.
+            OriginError: The URL is not one the SDK downloads from (before any request).
+            ResponseValidationError: ``size`` is not a size (before any request).
             FileExistsError: The target exists and ``overwrite`` is False (before any request).
             IntegrityError: The bytes do not match ``checksum``/``size``.
         """
-        if not self.file:
+        url = loaded_field(self, "file")
+        if not url:
             raise ValueError(f"data file {self.id} has no file URL to download")
         return download_file(
             self._require_manager()._ctx.session,
-            self.file,
-            resolve_target(dest, self.file),
+            url,
+            resolve_target(dest, url),
             overwrite=overwrite,
             max_bytes=max_bytes,
             deadline=deadline,
-            md5=self.checksum,
-            size=self.size,
+            md5=loaded_field(self, "checksum"),
+            size=checked_size(loaded_field(self, "size"), "size"),
             progress=progress,
         )
 
@@ -269,18 +279,6 @@ class DataFileManager(Manager[DataFile]):
             raw = self.action_json("verify_checksums", json={"checksums": items[i : i + 1000]})
             found.update(raw.get("existing_checksums", []) if isinstance(raw, dict) else [])
         return found
-
-
-@attrs.define(kw_only=True, eq=False, repr=False)
-class DataUnitFile(Record):
-    """One file of a data unit, keyed by its file specification's name."""
-
-    url: str | None = None
-    checksum: str | None = None
-    size: int | None = None
-    is_primary: bool = False
-    file_name_original: str | None = None
-    meta: dict[str, Any] | None = None
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
@@ -314,7 +312,9 @@ class DataUnit(Resource):
         """Download the unit's files into ``dest_dir`` (created if needed).
 
         Files keep their original base name, made safe; each is streamed to a ``.part`` file
-        (resumed with ``Range``), checked (MD5, size) and renamed. No auth headers are sent.
+        (resumed with ``Range`` only for the same object), checked (MD5, size) and renamed. No
+        auth headers are sent. A file entry without ``checksum`` or ``size`` is downloaded
+        without that check (nothing to compare with).
 
         Args:
             dest_dir: The directory.
@@ -329,18 +329,12 @@ class DataUnit(Resource):
 
         Raises:
             KeyError: A name in ``specs`` is not one of the unit's files.
-            FileExistsError: A target exists and ``overwrite`` is False.
+            OriginError: A file URL is not one the SDK downloads from (before any request).
+            ResponseValidationError: A file's ``size`` is not a size (before any request).
+            FileExistsError: A target exists and ``overwrite`` is False (before any request).
             IntegrityError, ResponseError, DeadlineExceededError, ClientError: A download failed.
         """
-        files = self.files
-        for name in specs or ():
-            if name not in files:
-                raise KeyError(f"data unit {self.id} has no file {name!r} ({', '.join(files)})")
-        items = [
-            DownloadItem(name, f.url, f.file_name_original, f.checksum, f.size)
-            for name, f in files.items()
-            if f.url and (specs is None or name in specs)
-        ]
+        items = download_items(self.id, loaded_field(self, "files") or {}, specs)
         return download_files(
             self._require_manager()._ctx.session,
             items,
@@ -357,33 +351,32 @@ class DataUnitFilters(TypedDict, total=False):
     """Filters of ``client.data_units.filter()``."""
 
     data_collection: int
+    """Units of this data collection."""
     group: int
+    """Units in this data group (the leaf group's id)."""
     checksum: str
+    """The unit with this checksum (derived from its files' checksums)."""
     search: str
+    """Units whose meta contains this text (case-insensitive)."""
     id__in: Sequence[int]
+    """Units whose id is one of these."""
     id__gt: int
+    """Units whose id is greater than this."""
     id__gte: int
+    """Units whose id is greater than or equal to this."""
     id__lt: int
+    """Units whose id is less than this."""
     id__lte: int
+    """Units whose id is less than or equal to this."""
     ids: Sequence[int]
+    """Units whose id is one of these (like ``id__in``)."""
 
 
 DATA_UNITS = Endpoint(
     name="data_units",
     path="data_units/",
     ops=frozenset({"get", "list", "create"}),
-    filters={
-        "data_collection": "int",
-        "group": "int",
-        "checksum": "str",
-        "search": "str",
-        "id__in": "ints",
-        "id__gt": "int",
-        "id__gte": "int",
-        "id__lt": "int",
-        "id__lte": "int",
-        "ids": "ints",
-    },
+    filters=DataUnitFilters,
 )
 
 

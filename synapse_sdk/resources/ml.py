@@ -17,6 +17,7 @@ from synapse_sdk._query import QuerySet
 from synapse_sdk._transfer import download_file, resolve_target
 from synapse_sdk.resources._base import Resource, fk
 from synapse_sdk.resources._enums import GroundTruthCategory, StorageCategory, StorageProvider
+from synapse_sdk.resources._files import checked_size, loaded_field
 from synapse_sdk.resources._manager import Manager, ReadManager
 
 if TYPE_CHECKING:
@@ -85,19 +86,22 @@ class Model(Resource):
 
         Raises:
             ValueError: The model has no file.
+            OriginError: The file URL is not one the SDK downloads from (before any request).
+            ResponseValidationError: ``size`` is not a size (before any request).
             FileExistsError: The target exists and ``overwrite`` is False (before any request).
             ResponseError, DeadlineExceededError, IntegrityError, ClientError: The download failed.
         """
-        if not self.file:
+        url = loaded_field(self, "file")
+        if not url:
             raise ValueError(f"model {self.id} has no file to download")
         return download_file(
             self._require_manager()._ctx.session,
-            self.file,
-            resolve_target(dest, self.file),
+            url,
+            resolve_target(dest, url),
             overwrite=overwrite,
             max_bytes=max_bytes,
             deadline=deadline,
-            size=self.size,
+            size=checked_size(loaded_field(self, "size"), "size"),
             progress=progress,
         )
 
@@ -106,16 +110,20 @@ class ModelFilters(TypedDict, total=False):
     """Filters of ``client.models.filter()``."""
 
     project: int
+    """Models of this project."""
     plugin: str
+    """Models trained by this plugin (its code)."""
     is_released: bool
+    """Released models (``True``) or the others (``False``)."""
     name: str
+    """Models whose name contains this text (case-insensitive)."""
 
 
 MODELS = Endpoint(
     name="models",
     path="models/",
     ops=frozenset({"get", "list", "create"}),
-    filters={"project": "int", "plugin": "str", "is_released": "bool", "name": "str"},
+    filters=ModelFilters,
 )
 
 
@@ -147,15 +155,18 @@ class StorageFilters(TypedDict, total=False):
     """Filters of ``client.storages.filter()``."""
 
     category: StorageCategory | str
+    """Storages of this category (``"internal"``, ``"external"``)."""
     provider: StorageProvider | str
+    """Storages of this provider (``"amazon_s3"`` ...)."""
     is_default: bool
+    """The tenant's default storage (``True``) or the others (``False``)."""
 
 
 STORAGES = Endpoint(
     name="storages",
     path="storages/",
     ops=frozenset({"get", "list", "create"}),
-    filters={"category": "str", "provider": "str", "is_default": "bool"},
+    filters=StorageFilters,
     ordering=frozenset({"id", "created", "name"}),
 )
 
@@ -200,13 +211,15 @@ class GroundTruthDatasetFilters(TypedDict, total=False):
     """Filters of ``client.ground_truth_datasets.filter()``."""
 
     project: int
+    """Datasets of this project."""
     name: str
+    """The dataset with exactly this name."""
 
 
 GROUND_TRUTH_DATASETS = Endpoint(
     name="ground_truth_datasets",
     path="ground_truth_datasets/",
-    filters={"project": "int", "name": "str"},
+    filters=GroundTruthDatasetFilters,
 )
 
 
@@ -244,13 +257,15 @@ class GroundTruthVersionFilters(TypedDict, total=False):
     """Filters of ``client.ground_truth_versions.filter()``."""
 
     ground_truth_dataset: int
+    """Versions of this ground-truth dataset."""
     is_archived: bool
+    """Archived versions (``True``) or the others (``False``)."""
 
 
 GROUND_TRUTH_VERSIONS = Endpoint(
     name="ground_truth_versions",
     path="ground_truth_dataset_versions/",
-    filters={"ground_truth_dataset": "int", "is_archived": "bool"},
+    filters=GroundTruthVersionFilters,
 )
 
 
@@ -290,25 +305,26 @@ class GroundTruthEventFilters(TypedDict, total=False):
     """Filters of ``client.ground_truth_events.filter()``."""
 
     ground_truth_dataset_versions: int | Sequence[int]
+    """Events in any of these dataset versions (ids)."""
+    ground_truth_dataset: int
+    """Events of this ground-truth dataset."""
     ground_truth: int
+    """Events of this ground truth (the ``id`` that repeats across its events)."""
     category: GroundTruthCategory | str
-    categories: Sequence[str]
+    """Events in this split (``"train"``, ``"validation"``, ``"test"``)."""
+    categories: Sequence[GroundTruthCategory | str]
+    """Events in any of these splits."""
     classes: str | Sequence[str]
+    """Events with any of these class names."""
     data_unit: int
+    """Events on this data unit."""
 
 
 GROUND_TRUTH_EVENTS = Endpoint(
     name="ground_truth_events",
     path="sdk/ground_truth_events/",
     ops=frozenset({"list"}),
-    filters={
-        "ground_truth_dataset_versions": "ints",
-        "ground_truth": "int",
-        "category": "str",
-        "categories": "strs",
-        "classes": "strs",
-        "data_unit": "int",
-    },
+    filters=GroundTruthEventFilters,
     ordering=frozenset({"id", "pgh_id", "created"}),
 )
 

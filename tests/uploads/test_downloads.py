@@ -1,5 +1,5 @@
-"""Downloads: streamed to disk, safe names, no overwrite unless asked, Range resume, no auth
-headers, bounded size and time."""
+"""Downloads: streamed to disk, safe names, no overwrite unless asked, Range resume (only of a
+``.part`` known to be the same object), no auth headers, bounded size and time."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 
+from synapse_sdk._transfer import download_file
 from synapse_sdk.clients.backend import BackendClient
-from synapse_sdk.clients.exceptions import DeadlineExceededError, ResponseError
+from synapse_sdk.clients.exceptions import (
+    ClientConnectionError,
+    DeadlineExceededError,
+    ResponseError,
+)
 from synapse_sdk.devserver import LocalBackend
 from synapse_sdk.resources import DataFile, DataUnit
 from synapse_sdk.uploads import check_upload_path
@@ -74,27 +79,38 @@ def test_no_overwrite_unless_asked(
     assert (tmp_path / "scan.png").read_bytes() == data
 
 
-def test_a_partial_file_is_resumed_with_range(
+def test_an_interrupted_download_is_resumed_with_range(
     unit: tuple[DataUnit, bytes], synapse_backend: LocalBackend, tmp_path: Path
 ) -> None:
     data_unit, data = unit
-    (tmp_path / "scan.png.part").write_bytes(data[:1_000_000])
+    entry = data_unit.files["image_1"]
+    assert entry.url is not None
+    session = data_unit._require_manager()._ctx.session
+    synapse_backend.faults.add("truncate", method="GET", path="media/*")
+    with pytest.raises(ClientConnectionError):  # one attempt only: the run is "interrupted"
+        download_file(session, entry.url, tmp_path / "scan.png", max_attempts=1)
+    kept = (tmp_path / "scan.png.part").stat().st_size
+    assert 0 < kept < len(data) and (tmp_path / "scan.png.part.json").is_file()
     synapse_backend.journal.clear()
     files = data_unit.download(tmp_path, specs=["image_1"])
     assert files["image_1"].read_bytes() == data
     (get,) = media_gets(synapse_backend)
-    assert get.headers.get("Range") == "bytes=1000000-" and get.status == 206
+    assert get.headers.get("Range") == f"bytes={kept}-" and get.status == 206
+    assert get.headers.get("If-Range")  # the first answer's Last-Modified
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.png"]
 
 
-def test_a_stale_partial_file_is_fetched_again(
+def test_a_partial_file_of_unknown_origin_is_fetched_again(
     unit: tuple[DataUnit, bytes], synapse_backend: LocalBackend, tmp_path: Path
 ) -> None:
     data_unit, data = unit
-    (tmp_path / "scan.png.part").write_bytes(b"x" * 5000)  # not a prefix of the file
+    (tmp_path / "scan.png.part").write_bytes(data[:1_000_000])  # no sidecar: never resumed
     synapse_backend.journal.clear()
     files = data_unit.download(tmp_path, specs=["image_1"])
     assert files["image_1"].read_bytes() == data
-    assert [e.status for e in media_gets(synapse_backend)] == [206, 200]
+    assert [(e.status, e.headers.get("Range")) for e in media_gets(synapse_backend)] == [
+        (200, None)
+    ]
 
 
 def test_a_dropped_body_is_resumed(
