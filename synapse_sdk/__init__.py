@@ -27,6 +27,7 @@ from synapse_sdk._exceptions import (
     ResponseValidationError,
     ServerError,
     TruncatedBodyError,
+    UploadStalledError,
     ValidationError,
 )
 from synapse_sdk._http import InsecureTLSWarning, RetryPolicy, Timeout
@@ -107,6 +108,7 @@ __all__ = [
     "Timeout",
     "TruncatedBodyError",
     "UploadReport",
+    "UploadStalledError",
     "ValidationError",
     "__version__",
 ]

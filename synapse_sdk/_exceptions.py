@@ -57,6 +57,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "TruncatedBodyError",
+    "UploadStalledError",
     "ValidationError",
     "error_for_status",
 ]
@@ -249,3 +250,20 @@ def error_for_status(status: int, body: Any) -> type[HTTPError]:
             return GpuUnavailableError
         return ServerError
     return HTTPError
+
+
+class UploadStalledError(ResponseError):
+    """A chunked upload stopped because the server's answers kept it from finishing.
+
+    Raised when the offsets the server reports move backwards too often, or when the SDK has
+    sent far more bytes than the file holds (a livelock: the server keeps accepting chunks and
+    then forgetting them). The message names the upload, the offset reached and how to resume.
+
+    Attributes:
+        upload_id: The upload's id: continue with ``client.resume_chunked_upload(upload_id,
+            path)`` once the server behaves (None if the server never created one).
+        offset: The offset the upload had reached when it stopped.
+    """
+
+    upload_id: str | int | None = None
+    offset: int | None = None

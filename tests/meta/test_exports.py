@@ -63,6 +63,7 @@ EXPECTED = [
     "Timeout",
     "TruncatedBodyError",
     "UploadReport",
+    "UploadStalledError",
     "ValidationError",
     "__version__",
 ]
