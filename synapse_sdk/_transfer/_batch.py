@@ -22,12 +22,17 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Protocol, Union
 
-from synapse_sdk._exceptions import ClientError, OutcomeUnknownError, ValidationError
+from synapse_sdk._exceptions import (
+    ClientError,
+    IntegrityError,
+    OutcomeUnknownError,
+    ValidationError,
+)
 from synapse_sdk._http import Session, Timeout
 from synapse_sdk._progress import ProgressLike, reporter
 from synapse_sdk._transfer._chunked import DEFAULT_CHUNK_SIZE
 from synapse_sdk._transfer._datafile import create_data_file
-from synapse_sdk._transfer._hashing import file_md5
+from synapse_sdk._transfer._hashing import file_md5, md5_or_none
 from synapse_sdk._transfer._paths import check_upload_path
 from synapse_sdk._transfer._report import FileResult, ItemResult, U, UploadReport
 
@@ -300,7 +305,17 @@ def _send_all(
         checksum = futures[future]
         group = by_sum[checksum]
         try:
-            future.result()
+            created = future.result()
+            theirs = md5_or_none(created.get("checksum"))
+            if theirs is not None and theirs != checksum.lower():
+                # Changed between the dedup hash and the upload: the unit would name a checksum
+                # no data file has (or another file's). The data file stays; the unit is not made.
+                raise IntegrityError(
+                    f"{str(group[0])!r} changed on disk after it was checked: it was hashed as "
+                    f"{checksum} but uploaded as data file {created.get('id')} with {theirs}; "
+                    "upload it again once the file is stable",
+                    response=created,
+                )
             status, reason = "uploaded", None
         except OutcomeUnknownError as exc:
             # The create may have happened: ask the server instead of sending it again.

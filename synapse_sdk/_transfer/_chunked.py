@@ -13,7 +13,13 @@
   once only when the server shows the upload still incomplete;
 * restarts once from byte 0 when the upload expired (410);
 * raises :class:`IntegrityError` on a checksum mismatch, or when the file changed on disk while
-  it was being uploaded (checked before finalizing, so a torn file is never completed).
+  it was being uploaded (checked after every block read, before every chunk and before
+  finalizing, so a torn file is never completed), naming the upload to resume;
+* checks every value the server supplies (``id``, ``offset``, ``expected_offset``, ``url``) before
+  building a request from it, and refuses an offset past the bytes it was sent;
+* stops a livelock: an attempt may send ``(1 + max_resend) x`` the bytes it has to upload plus a
+  few chunks, and the server's offset may move backwards ``max_regressions`` times; then
+  :class:`UploadStalledError`. ``deadline`` bounds the whole upload's wall-clock time.
 """
 
 from __future__ import annotations
@@ -23,23 +29,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk._endpoint import Action, Endpoint, check_id
+from synapse_sdk._endpoint import check_id
 from synapse_sdk._exceptions import (
     ClientError,
     HTTPError,
-    IntegrityError,
     OriginError,
-    RateLimitError,
-    ResponseDecodeError,
     ResponseValidationError,
-    ServerError,
-    TransportError,
     ValidationError,
 )
 from synapse_sdk._http import Multipart, Session, Timeout
 from synapse_sdk._progress import ProgressLike, reporter
-from synapse_sdk._transfer._paths import check_upload_path, stamp_of
-from synapse_sdk._transfer._run import Run, error_detail, expected_offset, tag_error
+from synapse_sdk._transfer._hashing import FileChangedError
+from synapse_sdk._transfer._paths import check_upload_path
+from synapse_sdk._transfer._result import AMBIGUOUS, UploadBase
+from synapse_sdk._transfer._run import (
+    CHUNKED_UPLOADS,
+    Run,
+    check_offset,
+    check_upload_id,
+    expected_offset,
+    file_changed,
+    invalid_answer,
+    tag_error,
+    upload_path,
+)
 from synapse_sdk._transfer._stream import BLOCK_SIZE, ChunkSource
 
 __all__ = ["CHUNKED_UPLOADS", "DEFAULT_CHUNK_SIZE", "ChunkedUploader", "ProgressCallback"]
@@ -48,26 +61,19 @@ __all__ = ["CHUNKED_UPLOADS", "DEFAULT_CHUNK_SIZE", "ChunkedUploader", "Progress
 DEFAULT_CHUNK_SIZE = 50 * 1024 * 1024
 ProgressCallback = Callable[[int, int], None]
 
-CHUNKED_UPLOADS = Endpoint(
-    name="chunked_uploads",
-    path="chunked_upload/",
-    id_kind="uuid",
-    ops=frozenset({"get"}),
-    actions={
-        "start": Action("PUT", "", detail=False),
-        "append": Action("PUT", ""),
-        "complete": Action("POST", ""),
-        "whole": Action("POST", "", detail=False),
-    },
-)
 
-# Failures after which a chunk may or may not have landed: ask the server where it is. (A 2xx
-# whose body is garbled most likely landed; the offset says.)
-_AMBIGUOUS = (TransportError, ServerError, RateLimitError, ResponseDecodeError)
-_EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+def _number(name: str, value: object, *, zero_ok: bool) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (value >= 0 if zero_ok else value > 0)  # NaN fails both
+    ):
+        kind = "a non-negative" if zero_ok else "a positive"
+        raise ValueError(f"{name} must be {kind} number, got {value!r}")
+    return float(value)
 
 
-class ChunkedUploader:
+class ChunkedUploader(UploadBase):
     """Uploads files with the chunked protocol through ``session``.
 
     Args:
@@ -82,9 +88,15 @@ class ChunkedUploader:
         block_size: Bytes per read and per socket send.
         max_stalls: Consecutive failed attempts without progress before giving up.
         finalize_polls: GETs (with backoff) that wait for a finalize whose answer was lost.
+        max_resend: Bytes an attempt may send again per byte it has to upload, on top of the
+            file itself and four chunks (default 1.0: at most twice the file plus four chunks).
+        max_regressions: Times the server's offset may move backwards in one attempt.
+        deadline: Wall-clock seconds for the whole upload (None: only each request's own
+            deadline applies); past it, :class:`DeadlineExceededError`.
 
     Raises:
-        ValueError: ``chunk_size``/``block_size``/``max_stalls`` is not a positive int.
+        ValueError: ``chunk_size``/``block_size``/``max_stalls`` is not a positive int,
+            ``max_resend``/``max_regressions`` is negative or ``deadline`` is not positive.
     """
 
     def __init__(
@@ -98,11 +110,15 @@ class ChunkedUploader:
         block_size: int = BLOCK_SIZE,
         max_stalls: int = 5,
         finalize_polls: int = 3,
+        max_resend: float = 1.0,
+        max_regressions: int = 2,
+        deadline: float | None = None,
     ) -> None:
         for name, value in (
             ("chunk_size", chunk_size),
             ("block_size", block_size),
             ("max_stalls", max_stalls),
+            ("max_regressions", max_regressions + 1 if isinstance(max_regressions, int) else 0),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -114,6 +130,9 @@ class ChunkedUploader:
         self._block_size = min(block_size, chunk_size)
         self._max_stalls = max_stalls
         self._finalize_polls = max(0, finalize_polls)
+        self._max_resend = _number("max_resend", max_resend, zero_ok=True)
+        self._max_regressions = max_regressions
+        self._deadline = None if deadline is None else _number("deadline", deadline, zero_ok=False)
 
     # -- public ----------------------------------------------------------------------------
 
@@ -124,7 +143,10 @@ class ChunkedUploader:
             FileNotFoundError, IsADirectoryError, PermissionError, OSError: The file cannot be
                 uploaded (before any request).
             IntegrityError: The server's copy does not match the local file's MD5, or the file
-                changed while uploading.
+                changed while uploading (the message names the upload to resume).
+            UploadStalledError: The server's answers kept the upload from progressing.
+            ResponseValidationError, OriginError: The server supplied a bad ``id``, ``offset``
+                or ``url`` (nothing was sent with it).
             ClientError: The upload failed; ``upload_id`` on the error names the upload when it
                 was started, for :meth:`resume`.
         """
@@ -148,22 +170,32 @@ class ChunkedUploader:
         return self._run(path, key)
 
     def state(self, upload_id: Any) -> dict[str, Any]:
-        """The server's view of an upload (``offset``, ``completed_at`` ...)."""
-        answer = self._session.request(
-            "GET", CHUNKED_UPLOADS.detail_path(str(upload_id)), timeout=self._timeout
-        ).json()
-        if not isinstance(answer, dict) or not isinstance(answer.get("offset"), int):
+        """The server's view of an upload (``offset``, ``completed_at`` ...).
+
+        Raises:
+            ValueError: ``upload_id`` is not a UUID string or a positive int.
+        """
+        try:
+            key = check_upload_id(upload_id, response=None)
+        except ResponseValidationError:
+            raise ValueError(
+                f"upload_id must be a UUID string or a positive int, got {upload_id!r}"[:200]
+            ) from None
+        answer = self._session.request("GET", upload_path(key), timeout=self._timeout).json()
+        offset = answer.get("offset") if isinstance(answer, dict) else None
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise ResponseValidationError(
                 f"chunked upload state without an integer offset: {answer!r}"[:300],
                 response=answer,
             )
+        assert isinstance(answer, dict)
         return answer
 
     # -- the run ---------------------------------------------------------------------------
 
     def _run(self, path: Path, resume_id: str | None) -> dict[str, Any]:
         report = reporter(self._progress, path.stat().st_size, path.name, "B")
-        run = Run(path, report)
+        run = Run(path, report, clock=self._session.clock, deadline=self._deadline)
         try:
             if resume_id is not None:
                 run.state = self._resume_state(run, resume_id)
@@ -178,6 +210,10 @@ class ChunkedUploader:
                         raise
                     restarted = True  # expired: a new upload from byte 0, once
                     run.state = None
+        except FileChangedError as exc:
+            err = file_changed(run, str(exc))
+            tag_error(err, run.upload_id)
+            raise err from exc
         except ClientError as exc:
             tag_error(exc, run.upload_id)
             raise
@@ -185,58 +221,92 @@ class ChunkedUploader:
             report.close()
 
     def _resume_state(self, run: Run, upload_id: str) -> dict[str, Any]:
-        state = self.state(upload_id)
-        offset = state["offset"]
-        if offset > run.total or (state.get("completed_at") and offset != run.total):
-            raise ValueError(
-                f"upload {upload_id} holds {offset} bytes but {str(run.path)!r} has "
-                f"{run.total}: it is not this file"
+        answer = self._get(run, upload_id)
+        if isinstance(answer, dict):
+            answer = {"id": upload_id, **answer}
+            offset = answer.get("offset")
+            if (
+                isinstance(offset, int)
+                and not isinstance(offset, bool)
+                and (offset > run.total or (answer.get("completed_at") and offset != run.total))
+            ):
+                raise ValueError(
+                    f"upload {upload_id} holds {offset} bytes but {str(run.path)!r} has "
+                    f"{run.total}: it is not this file"
+                )
+        state = run.accept(answer, self._session)
+        if str(state["id"]).lower() != upload_id.lower():
+            raise invalid_answer(
+                f"asked for upload {upload_id}, the server answered for {state['id']}", "id", state
             )
-        state.setdefault("id", upload_id)
         # Hash the part the server already has now, so the rest hashes as it is sent.
-        run.hasher.catch_up(offset)
-        run.report.update(offset)
+        run.hasher.catch_up(state["offset"])
+        run.report.update(state["offset"])
         return state
 
     def _attempt(self, run: Run) -> dict[str, Any]:
         if run.total == 0 and run.state is None:
             return self._finalize_whole(run)
-        offset = 0 if run.state is None else int(run.state["offset"])
+        offset: int = 0 if run.state is None else run.state["offset"]
+        run.begin(offset, self._chunk_size, self._max_resend)
         stalls = 0
         while offset < run.total:
             size = min(self._chunk_size, run.total - offset)
+            self._call_timeout(run)  # past the upload's deadline: DeadlineExceededError
+            run.charge(size, self._max_resend)
             error: ClientError | None = None
             try:
                 answer = self._put(run, offset, size)
             except ValidationError as exc:
-                expected = expected_offset(exc)
-                if expected is None:
+                mismatch, raw = expected_offset(exc)
+                if not mismatch:
                     raise
-                new, error = expected, exc  # the server says where it is: trust it
-            except _AMBIGUOUS as exc:
+                error = exc  # the server says where it is: trust it, once checked
+                # Without an id there is no upload to continue: the create is sent again.
+                new = 0
+                if run.state is not None:
+                    new = check_offset(
+                        raw, "expected_offset", total=run.total, response=exc.response
+                    )
+            except AMBIGUOUS as exc:
                 if isinstance(exc, OriginError):
                     raise
+                self._call_timeout(run)  # the upload's deadline, not a lost chunk, ended it
                 error = exc
                 # Without an id nothing is addressable: start a new upload (an orphan expires).
-                new = 0 if run.state is None else self.state(run.upload_id)["offset"]
+                new = 0 if run.state is None else self._get(run, run.upload_id)["offset"]
             else:
                 run.state = answer
                 new = answer["offset"]
-            if not 0 <= new <= run.total:
-                raise ResponseValidationError(
-                    f"the server reported offset {new} for a file of {run.total} bytes",
-                    response=run.state,
+            if new > offset + size:
+                raise invalid_answer(
+                    f"the server reports offset {new} after a chunk ending at byte "
+                    f"{offset + size}: it claims bytes it was never sent",
+                    "offset",
+                    run.state,
                 )
+            if new < offset:
+                run.regressions += 1
+                if run.regressions > self._max_regressions:
+                    raise run.stalled(
+                        f"the server moved its offset backwards {run.regressions} times (last "
+                        f"from {offset} to {new})",
+                        run.reached,
+                    )
             if new > offset:
                 stalls = 0
             else:
                 stalls += 1
                 if stalls > self._max_stalls:
-                    assert error is not None
-                    raise error
+                    if error is not None:
+                        raise error
+                    raise run.stalled(
+                        f"{stalls} chunks in a row were answered without progress", run.reached
+                    )
                 if stalls > 1:
-                    self._session.sleep(self._session.retry.backoff(stalls - 2))
+                    self._pause(run, self._session.retry.backoff(stalls - 2))
             offset = new
+            run.reached = max(run.reached, new)
             run.report.update(offset)
         return self._finalize(run)
 
@@ -244,9 +314,9 @@ class ChunkedUploader:
         if run.state is None:
             return CHUNKED_UPLOADS.action_path("start")
         url = run.state.get("url")
-        if isinstance(url, str) and url:
-            return "PUT", url
-        return CHUNKED_UPLOADS.action_path("append", str(run.upload_id))
+        if isinstance(url, str):
+            return "PUT", url  # checked by Run.accept: this upload's URL on the API origin
+        return "PUT", upload_path(run.upload_id)
 
     def _put(self, run: Run, offset: int, size: int) -> dict[str, Any]:
         method, url = self._target(run)
@@ -258,6 +328,7 @@ class ChunkedUploader:
             block_size=self._block_size,
             overlap=self._overlap,
             on_sent=lambda sent: run.report.update(offset + sent),
+            stamp=run.stamp,
         )
         body = Multipart(
             fields=[("filename", run.name)],
@@ -265,111 +336,11 @@ class ChunkedUploader:
         )
         headers = {"Content-Range": f"bytes {offset}-{offset + size - 1}/{run.total}"}
         answer = self._session.request(
-            method, url, body=body, headers=headers, timeout=self._timeout, idempotent=False
+            method,
+            url,
+            body=body,
+            headers=headers,
+            timeout=self._call_timeout(run),
+            idempotent=False,
         ).json()
-        if (
-            not isinstance(answer, dict)
-            or "id" not in answer
-            or not isinstance(answer.get("offset"), int)
-        ):
-            raise ResponseValidationError(
-                f"a chunk answer needs 'id' and an integer 'offset': {answer!r}"[:300],
-                response=answer,
-            )
-        return answer
-
-    # -- finalize --------------------------------------------------------------------------
-
-    def _finalize(self, run: Run) -> dict[str, Any]:
-        if stamp_of(run.path) != run.stamp:
-            raise IntegrityError(
-                f"{str(run.path)!r} changed on disk while it was being uploaded; the upload was "
-                "not completed. Upload it again once the file is stable"
-            )
-        checksum = run.hasher.hexdigest(run.total)
-        try:
-            answer = self._post_md5(run, checksum)
-        except _AMBIGUOUS as exc:
-            if isinstance(exc, OriginError):
-                raise
-            done = self._recheck(run, checksum, polls=self._finalize_polls)
-            if done is not None:
-                return done
-            # The server shows the upload still open: the finalize never ran. Send it again.
-            try:
-                answer = self._post_md5(run, checksum)
-            except _AMBIGUOUS:
-                done = self._recheck(run, checksum, polls=0)
-                if done is not None:
-                    return done
-                raise
-        return self._verified(run, answer, checksum)
-
-    def _post_md5(self, run: Run, checksum: str) -> dict[str, Any]:
-        url = run.state.get("url") if run.state else None
-        if not isinstance(url, str) or not url:
-            url = CHUNKED_UPLOADS.action_path("complete", str(run.upload_id))[1]
-        try:
-            answer = self._session.request(
-                "POST", url, json={"md5": checksum}, timeout=self._timeout, idempotent=False
-            ).json()
-        except ValidationError as exc:
-            detail = error_detail(exc)
-            if "checksum" in detail and "match" in detail:
-                raise IntegrityError(
-                    f"the server's copy of upload {run.upload_id} does not match the local "
-                    f"file's MD5 {checksum}: bytes were altered in transit or the file changed",
-                    status_code=exc.status_code,
-                    response=exc.response,
-                ) from exc
-            if "already" in detail and "complete" in detail:
-                done = self._recheck(run, checksum, polls=0)
-                if done is not None:
-                    return done
-            raise
-        if not isinstance(answer, dict):
-            raise ResponseValidationError("the finalize answer is not an object", response=answer)
-        return answer
-
-    def _recheck(self, run: Run, checksum: str, *, polls: int) -> dict[str, Any] | None:
-        """GET the upload until it shows ``completed_at`` (``polls`` more tries, with backoff)."""
-        for attempt in range(polls + 1):
-            if attempt:
-                self._session.sleep(self._session.retry.backoff(attempt - 1))
-            state = self.state(run.upload_id)
-            if state.get("completed_at"):
-                # The GET lacks checksum/size; the server only completes after matching our MD5.
-                return {**state, "checksum": state.get("checksum") or checksum, "size": run.total}
-        return None
-
-    def _verified(self, run: Run, answer: dict[str, Any], checksum: str) -> dict[str, Any]:
-        if "id" not in answer:
-            answer = {**answer, "id": run.upload_id}
-        theirs = answer.get("checksum")
-        if isinstance(theirs, str) and theirs and theirs.lower() != checksum:
-            raise IntegrityError(
-                f"upload {answer['id']} completed with checksum {theirs}, local MD5 is {checksum}",
-                response=answer,
-            )
-        size = answer.get("size")
-        if isinstance(size, int) and size != run.total:
-            raise IntegrityError(
-                f"upload {answer['id']} completed with {size} bytes, the file has {run.total}",
-                response=answer,
-            )
-        return answer
-
-    def _finalize_whole(self, run: Run) -> dict[str, Any]:
-        """An empty file: one ``POST chunked_upload/`` with the empty MD5 and no file part.
-
-        If its answer is lost there is no id to recheck, so the error is raised as is.
-        """
-        method, path = CHUNKED_UPLOADS.action_path("whole")
-        body = Multipart(fields=[("filename", run.name), ("md5", _EMPTY_MD5)])
-        answer = self._session.request(method, path, body=body, timeout=self._timeout).json()
-        if not isinstance(answer, dict) or "id" not in answer:
-            raise ResponseValidationError(
-                f"the upload answer has no id: {answer!r}"[:300], response=answer
-            )
-        run.state = answer
-        return self._verified(run, answer, _EMPTY_MD5)
+        return run.accept(answer, self._session)

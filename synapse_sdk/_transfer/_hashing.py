@@ -12,10 +12,20 @@ import hashlib
 import threading
 from pathlib import Path
 
-__all__ = ["HASH_BLOCK", "IncrementalMD5", "file_md5", "md5_or_none"]
+__all__ = ["HASH_BLOCK", "FileChangedError", "IncrementalMD5", "file_md5", "md5_or_none"]
 
 #: Block size for hashing reads (hashlib releases the GIL for buffers over 2 KiB).
 HASH_BLOCK = 1024 * 1024
+
+
+class FileChangedError(ValueError):
+    """Internal: the file being uploaded changed (shrank, grew, was rewritten) while it was read.
+
+    A ``ValueError`` so that it passes through the session untouched when it is raised inside a
+    request body (the session treats ``ValueError`` as bad input, never as a transport error);
+    the upload engine turns it into :class:`~synapse_sdk._exceptions.IntegrityError` naming the
+    upload.
+    """
 
 
 class IncrementalMD5:
@@ -49,17 +59,15 @@ class IncrementalMD5:
         """Read and hash the file from :attr:`position` up to byte ``to``.
 
         Raises:
-            OSError: The file could not be read, or it is shorter than ``to``.
+            OSError: The file could not be read.
+            FileChangedError: It is shorter than ``to`` (truncated during the upload).
         """
         with self._path.open("rb") as fh:
             while self.position < to:
                 fh.seek(self.position)
                 block = fh.read(min(HASH_BLOCK, to - self.position))
                 if not block:
-                    raise OSError(
-                        f"{str(self._path)!r} ended at byte {self.position}, expected {to}: "
-                        "was it truncated during the upload?"
-                    )
+                    raise FileChangedError(f"it ended at byte {self.position}, expected {to}")
                 self.feed(self.position, block)
 
     def hexdigest(self, total: int) -> str:

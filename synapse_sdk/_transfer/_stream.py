@@ -10,16 +10,24 @@ time when a core is free. ``bench/upload.py`` measures both modes; where the ser
 machine's two cores the sequential mode won, so it is the default. Blocks are read
 into a small ring of reused buffers, so memory stays at ``(depth + 2) x block_size`` whatever the
 chunk size, and no block is allocated or copied on its way to the socket.
+
+Given the file's :class:`~synapse_sdk._transfer._paths.FileStamp` from the start of the upload,
+the source checks it (one ``fstat`` of the open file) after every block read and raises
+:class:`~synapse_sdk._transfer._hashing.FileChangedError` as soon as the file shrank, grew or was
+rewritten: the request body is then cut short, so the server never stores a complete chunk that
+mixes old and new bytes.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from synapse_sdk._transfer._hashing import IncrementalMD5
+from synapse_sdk._transfer._hashing import FileChangedError, IncrementalMD5
+from synapse_sdk._transfer._paths import FileStamp
 
 __all__ = ["BLOCK_SIZE", "ChunkSource"]
 
@@ -43,6 +51,8 @@ class ChunkSource:
         overlap: Read and hash in a helper thread, one block ahead of the sender.
         on_sent: Called with the bytes of the range handed to the socket so far, after each
             block (in the sending thread).
+        stamp: The file's size and mtime when the upload started; a block read after the file
+            changed raises :class:`FileChangedError` instead of being sent. None: no check.
     """
 
     def __init__(
@@ -55,6 +65,7 @@ class ChunkSource:
         block_size: int = BLOCK_SIZE,
         overlap: bool = False,
         on_sent: Callable[[int], None] | None = None,
+        stamp: FileStamp | None = None,
     ) -> None:
         self.path = path
         self.start = start
@@ -63,6 +74,7 @@ class ChunkSource:
         self._block = block_size
         self._overlap = overlap
         self._on_sent = on_sent
+        self._stamp = stamp
 
     def __call__(self) -> Iterator[memoryview]:
         """A fresh iterator over the range's blocks (a retried request starts over).
@@ -95,12 +107,31 @@ class ChunkSource:
                 view = ring[turn % len(ring)]
                 turn += 1
                 got = fh.readinto(view[: min(len(view), end - position)])
-                if not got:
-                    return  # the file shrank: the multipart encoder reports the short part
+                self._check(fh.fileno(), position, got)
                 block = view[:got]
                 self._hasher.feed(position, block)
                 position += got
                 yield block
+
+    def _check(self, fd: int, position: int, got: int) -> None:
+        """Raise :class:`FileChangedError` if the file ended early or is not the one we started.
+
+        Its message is the detail only ("it shrank from 10 to 4 bytes"); callers name the file.
+        """
+        if not got:
+            raise FileChangedError(
+                f"it ended at byte {position}, expected {self.start + self.size}"
+            )
+        stamp = self._stamp
+        if stamp is None:
+            return
+        st = os.fstat(fd)
+        if st.st_size == stamp.size and st.st_mtime_ns == stamp.mtime_ns:
+            return
+        if st.st_size != stamp.size:
+            grew = "grew" if st.st_size > stamp.size else "shrank"
+            raise FileChangedError(f"it {grew} from {stamp.size} to {st.st_size} bytes")
+        raise FileChangedError("it was rewritten (its modification time changed)")
 
     def _threaded(self) -> Iterator[memoryview]:
         items: queue.Queue[object] = queue.Queue(maxsize=QUEUE_DEPTH)

@@ -82,10 +82,20 @@ class UploadManager:
         self._ctx = ctx
 
     def _uploader(
-        self, chunk_size: int, progress: ProgressLike, timeout: Timeout | None
+        self,
+        chunk_size: int,
+        progress: ProgressLike,
+        timeout: Timeout | None,
+        deadline: float | None = None,
+        max_resend: float = 1.0,
     ) -> ChunkedUploader:
         return ChunkedUploader(
-            self._ctx.session, chunk_size=chunk_size, progress=progress, timeout=timeout
+            self._ctx.session,
+            chunk_size=chunk_size,
+            progress=progress,
+            timeout=timeout,
+            deadline=deadline,
+            max_resend=max_resend,
         )
 
     # -- chunked uploads -------------------------------------------------------------------
@@ -97,15 +107,21 @@ class UploadManager:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: ProgressLike = None,
         timeout: Timeout | None = None,
+        deadline: float | None = None,
+        max_resend: float = 1.0,
     ) -> dict[str, Any]:
         """Upload a file with the chunked protocol; return the finalize JSON (``id`` ...).
 
         Raises:
             OSError: The file cannot be read (before any request).
-            IntegrityError: The server's bytes differ from the local file's MD5.
+            IntegrityError: The server's bytes differ from the local file's MD5, or the file
+                changed while it was uploaded.
+            UploadStalledError: The server's answers kept the upload from progressing.
+            DeadlineExceededError: ``deadline`` passed.
             ClientError: The upload failed; ``upload_id`` on it names the upload to resume.
         """
-        return self._uploader(chunk_size, progress, timeout).upload(file_path)
+        uploader = self._uploader(chunk_size, progress, timeout, deadline, max_resend)
+        return uploader.upload(file_path)
 
     def chunked(
         self,
@@ -114,6 +130,8 @@ class UploadManager:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: ProgressLike = None,
         timeout: Timeout | None = None,
+        deadline: float | None = None,
+        max_resend: float = 1.0,
     ) -> ChunkedUpload:
         """Upload a file with the chunked protocol (streamed, MD5-verified, resumable).
 
@@ -122,18 +140,31 @@ class UploadManager:
             chunk_size: Bytes per chunk (default 50 MiB); memory stays at a few MiB regardless.
             progress: ``True`` for a progress bar, or a ``(sent, total)`` callback.
             timeout: Timeouts per request.
+            deadline: Wall-clock seconds for the whole upload (None: no limit beyond each
+                request's own deadline).
+            max_resend: Bytes that may be sent again per byte of the file before the upload is
+                declared stalled (default 1.0: at most twice the file, plus four chunks).
 
         Returns:
             The completed upload; pass ``upload.id`` as ``chunked_upload`` elsewhere.
 
         Raises:
             OSError: The file cannot be read (before any request).
-            IntegrityError: The server's bytes differ from the local file's MD5.
+            IntegrityError: The server's bytes differ from the local file's MD5, or the file
+                changed while it was uploaded (the message names the upload to resume).
+            UploadStalledError: The server's answers kept the upload from progressing.
+            DeadlineExceededError: ``deadline`` passed.
             ClientError: The upload failed; ``upload_id`` on it names the upload to resume.
         """
-        return ChunkedUpload.from_wire(
-            self.chunked_json(file_path, chunk_size=chunk_size, progress=progress, timeout=timeout)
+        answer = self.chunked_json(
+            file_path,
+            chunk_size=chunk_size,
+            progress=progress,
+            timeout=timeout,
+            deadline=deadline,
+            max_resend=max_resend,
         )
+        return ChunkedUpload.from_wire(answer)
 
     def resume_chunked_json(
         self,
@@ -143,14 +174,18 @@ class UploadManager:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: ProgressLike = None,
         timeout: Timeout | None = None,
+        deadline: float | None = None,
+        max_resend: float = 1.0,
     ) -> dict[str, Any]:
         """Continue an interrupted upload from the server's offset; return the finalize JSON.
 
         Raises:
             ValueError: Bad id, or the server holds more bytes than the local file has.
-            IntegrityError: The local file is not the one the upload started with.
+            IntegrityError: The local file is not the one the upload started with, or it
+                changed while it was uploaded.
         """
-        return self._uploader(chunk_size, progress, timeout).resume(upload_id, file_path)
+        uploader = self._uploader(chunk_size, progress, timeout, deadline, max_resend)
+        return uploader.resume(upload_id, file_path)
 
     def resume_chunked(
         self,
@@ -160,6 +195,8 @@ class UploadManager:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: ProgressLike = None,
         timeout: Timeout | None = None,
+        deadline: float | None = None,
+        max_resend: float = 1.0,
     ) -> ChunkedUpload:
         """Continue an interrupted upload (from any process) from the server's offset.
 
@@ -169,10 +206,18 @@ class UploadManager:
         Raises:
             ValueError: Bad id, or the server holds more bytes than the local file has.
             NotFoundError: No such upload. HTTPError (410): it expired; upload again.
-            IntegrityError: The local file is not the one the upload started with.
+            IntegrityError: The local file is not the one the upload started with, or it
+                changed while it was uploaded.
+            UploadStalledError, DeadlineExceededError: As for :meth:`chunked`.
         """
         answer = self.resume_chunked_json(
-            upload_id, file_path, chunk_size=chunk_size, progress=progress, timeout=timeout
+            upload_id,
+            file_path,
+            chunk_size=chunk_size,
+            progress=progress,
+            timeout=timeout,
+            deadline=deadline,
+            max_resend=max_resend,
         )
         return ChunkedUpload.from_wire(answer)
 
@@ -193,8 +238,12 @@ class UploadManager:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: ProgressLike = None,
         timeout: Timeout | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
-        """Create a data file from a local file; ``chunked=None`` decides by size (50 MiB)."""
+        """Create a data file from a local file; ``chunked=None`` decides by size (50 MiB).
+
+        ``deadline`` bounds a chunked upload's wall-clock time (see :meth:`chunked`).
+        """
         return create_data_file(
             self._ctx.session,
             file_path,
@@ -203,6 +252,7 @@ class UploadManager:
             chunk_size=chunk_size,
             progress=progress,
             timeout=timeout,
+            deadline=deadline,
         )
 
     def data_file(
@@ -212,16 +262,18 @@ class UploadManager:
         chunked: bool | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         progress: ProgressLike = None,
+        deadline: float | None = None,
     ) -> DataFile:
         """Upload a local file as a data file (chunked above 50 MiB) and return it.
 
         Raises:
             OSError: The file cannot be read (before any request).
-            IntegrityError: The server's checksum differs from the local MD5.
+            IntegrityError: The server's checksum differs from the local MD5, or the file
+                changed while it was uploaded.
         """
         manager = self._ctx.manager("data_files")
         raw = self.data_file_json(
-            file_path, chunked=chunked, chunk_size=chunk_size, progress=progress
+            file_path, chunked=chunked, chunk_size=chunk_size, progress=progress, deadline=deadline
         )
         built: DataFile = manager.build(raw)
         return built
