@@ -117,6 +117,7 @@ class _Walk:
         self.delivered = False
         self.ended = False
         self.resizes = 0
+        self.known: int | None = None  # the page size a full page (with a next link) showed
         self.firsts: set[Any] = set()  # ids of the first and last rows of the pages delivered
         self.lasts: set[Any] = set()
 
@@ -170,6 +171,10 @@ class _Walk:
         while True:
             number = self.pos // self.size + 1
             env = self.fetch_number(number)
+            if (env is None or not self.fits(env)) and self.known == self.size:
+                # A full page already showed this page size: past the end, or a count that
+                # changed; trust the rows.
+                return None if env is None else self.accept(env)
             if env is None or not self.fits(env):
                 # Past the end (404), or a last page that does not fit its count: page 1 tells
                 # the page size the server really uses.
@@ -273,6 +278,7 @@ class _Walk:
                     f"page {env.number} is empty but has a 'next' link: an endless chain of "
                     "empty pages",
                 )
+            self.known = rows
             return rows  # a page with a next link is full: its length is the page size
         return max(self.size, rows)  # the last page: short, or everything at once
 

@@ -334,7 +334,8 @@ class QuerySet(Generic[R]):
                 self._build(build, row, envelope.number, i)
                 for i, row in enumerate(envelope.results)
             ]
-            yield Page(items, envelope.count, envelope.number, envelope.next, envelope.previous)
+            link = envelope.next if type(envelope.next) is str else None  # else refused next
+            yield Page(items, envelope.count, envelope.number, link, envelope.previous)
 
     def _fetch_all(self) -> list[R]:
         if self._cache is None:

@@ -160,6 +160,36 @@ def test_seed_list_all_names_the_failed_page_and_resumes_from_it(
     assert got == listing["ids"]
 
 
+# -- a page size over the server's cap (the local backend caps at 1,000, like DRF setups) --------
+
+
+@pytest.mark.parametrize("prefetch", [0, 4])
+def test_seed_page_size_over_the_servers_cap_keeps_every_row_and_resumes_in_the_served_size(
+    backend: LocalBackend, listing: dict[str, Any], clients: Any, prefetch: int
+) -> None:
+    client, _ = clients(prefetch=prefetch)
+    expected = listing["ids"]
+    params = {"project": listing["project"], "page_size": 5000}
+    assert [r["id"] for r in client.list_tasks(params=params, list_all=True)] == expected
+    # page 2 of 5,000-row pages starts at row 5,000, whatever the server serves
+    later = client.list_tasks(params={**params, "page": 2}, list_all=True)
+    assert [r["id"] for r in later] == expected[5000:]
+    rows = iter(client.list_tasks(params=params, list_all=True))
+    got = [row["id"] for row in take(rows, 3000)]
+    backend.faults.add("status", method="GET", path="sdk/tasks/", status=503, times=None)
+    with pytest.raises(ServerError) as info:
+        for row in rows:  # pages fetched ahead are still delivered
+            got.append(row["id"])
+    err = info.value
+    page = err.page  # type: ignore[attr-defined]
+    assert err.resume_params == {"page": page, "page_size": 1000}  # type: ignore[attr-defined]
+    assert len(got) == err.resume_offset == (page - 1) * 1000  # type: ignore[attr-defined]
+    backend.faults.clear()
+    resumed = client.list_tasks(params={**params, **err.resume_params}, list_all=True)  # type: ignore[attr-defined]
+    got += [row["id"] for row in resumed]
+    assert got == expected
+
+
 def test_first_page_errors_are_left_plain(
     backend: LocalBackend, listing: dict[str, Any], clients: Any
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from synapse_sdk._converter import plan_for
 from synapse_sdk._exceptions import NotFoundError
-from synapse_sdk._query import QuerySet
+from synapse_sdk._query import QuerySet, iter_pages
 from synapse_sdk.resources import Task
 from synapse_sdk.resources.tasks import TASKS
 
@@ -23,8 +24,9 @@ class FakeSource:
     default_page_size = 10
     default_prefetch = 0
 
-    def __init__(self, n: int, prefetch: int = 0) -> None:
+    def __init__(self, n: int, prefetch: int = 0, cap: int = 1000) -> None:
         self.rows = [{"id": i + 1, "project": 1} for i in range(n)]
+        self.cap = cap
         self.requests: list[dict[str, str]] = []
         self.default_prefetch = prefetch
         self.lock = threading.Lock()
@@ -35,7 +37,7 @@ class FakeSource:
         assert params is not None
         with self.lock:
             self.requests.append(dict(params))
-        size = int(params.get("page_size", "100"))
+        size = min(int(params.get("page_size", "100")), self.cap)
         page = int(params.get("page", "1"))
         chunk = self.rows[(page - 1) * size : page * size]
         if page > 1 and not chunk:
@@ -145,3 +147,26 @@ def test_refuses_filter_after_slice_and_bad_options() -> None:
         qs.options(page_size=0)
     with pytest.raises(TypeError):
         qs.filter(nope=1)
+
+
+@pytest.mark.parametrize("prefetch", [0, 3])
+def test_walk_adapts_to_a_server_cap_below_the_page_size(prefetch: int) -> None:
+    source = FakeSource(95, prefetch=prefetch, cap=7)
+    qs = QuerySet(source)
+    assert [t.id for t in qs.iterator()] == list(range(1, 96))
+    assert [t.id for t in qs[12:37]] == list(range(13, 38))
+    assert [t.id for t in qs[50:]] == list(range(51, 96))
+    assert qs[94].id == 95
+    assert [p.number for p in qs.pages()] == list(range(1, 15))  # 14 pages of 7
+
+
+@pytest.mark.parametrize("cap", [7, 1000])
+@pytest.mark.parametrize("prefetch", [0, 3])
+def test_envelopes_hold_exactly_the_wanted_rows(cap: int, prefetch: int) -> None:
+    source = FakeSource(95, cap=cap)
+    envelopes = list(iter_pages(source, {}, page_size=10, start=13, limit=40, prefetch=prefetch))
+    rows = [row["id"] for env in envelopes for row in env.results]
+    assert rows == list(range(14, 54))
+    assert envelopes[0].offset == 13
+    for env, following in itertools.pairwise(envelopes):
+        assert following.offset == env.offset + len(env.results)
