@@ -56,17 +56,21 @@ def file(tmp_path: Path) -> Path:
     return path
 
 
-def _setup(
-    hostile_factory: Callable[[], HostileServer], template: str
-) -> tuple[HostileServer, HostileServer, ChunkServer]:
-    api, other = hostile_factory(), hostile_factory()
-    other.default = lambda conn, req: (conn.send_json({"id": UPLOAD_ID, "offset": CHUNK}), True)[1]
-    url = template.format(
+def _url(template: str, api: HostileServer, other: HostileServer) -> str:
+    return template.format(
         api=f"127.0.0.1:{api.port}",
         other=f"127.0.0.1:{other.port}",
         other_port=other.port,
         id=UPLOAD_ID,
     )
+
+
+def _setup(
+    hostile_factory: Callable[[], HostileServer], template: str
+) -> tuple[HostileServer, HostileServer, ChunkServer]:
+    api, other = hostile_factory(), hostile_factory()
+    other.default = lambda conn, req: (conn.send_json({"id": UPLOAD_ID, "offset": CHUNK}), True)[1]
+    url = _url(template, api, other)
     server = ChunkServer(api)
 
     def hook(s: ChunkServer, put: Put) -> tuple[int, Any] | None:
@@ -125,3 +129,19 @@ def test_the_honest_url_is_used(hostile_factory: Callable[[], HostileServer], fi
     assert upload.id == UPLOAD_ID and bytes(server.data) == file.read_bytes()
     assert other.journal == []
     assert {r.path for r in api.journal[1:]} == {f"/chunked_upload/{UPLOAD_ID}/"}
+
+
+@pytest.mark.parametrize("template", OTHER_ORIGIN.values(), ids=OTHER_ORIGIN.keys())
+def test_resume_state_with_a_url_on_another_origin_is_refused(
+    hostile_factory: Callable[[], HostileServer], file: Path, template: str
+) -> None:
+    """``resume_chunked_upload`` reads the upload's state first; its ``url`` is checked too."""
+    api, other, server = _setup(hostile_factory, template)
+    server.data += file.read_bytes()[:CHUNK]
+    url = server.on_put  # the first-chunk hook knows the URL; reuse it for the state
+    server.on_get = lambda s, req: url(s, Put(req, len(s.data), b"")) or (200, {})
+    with client_for(api) as client, pytest.raises(OriginError):
+        client.resume_chunked_upload(UPLOAD_ID, file, CHUNK)
+    assert other.journal == [] and other.connections == 0
+    assert [r.method for r in api.journal] == ["GET"]
+    assert server.puts == []
