@@ -33,6 +33,8 @@ from typing import Any, Literal
 
 import attrs
 
+from synapse_sdk._http import encode_query_value
+
 __all__ = [
     "Action",
     "Endpoint",
@@ -104,26 +106,6 @@ def check_id(value: object, kind: IdKind = "int", *, what: str = "id", secret: b
     if secret:
         hint, shown = "", ""
     raise TypeError(f"{what} must be {expected}, got {type(value).__name__} {shown}{hint}")
-
-
-def encode_query_value(value: object) -> str | None:
-    """Encode one query value the way the backend reads it (``None`` means: leave the key out)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, enum.Enum):
-        return encode_query_value(value.value)
-    if isinstance(value, int | float | str):
-        return str(value)
-    if isinstance(value, _dt.datetime | _dt.date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, list | tuple | set | frozenset):
-        parts = [encode_query_value(v) for v in value]
-        return ",".join(p for p in parts if p is not None)
-    raise TypeError(f"cannot send {type(value).__name__} {value!r} as a query parameter")
 
 
 _KIND_TYPES: dict[str, tuple[type, ...]] = {
@@ -416,7 +398,7 @@ class Endpoint:
         """Encode checked filters into query parameters (``None`` values dropped)."""
         out: dict[str, str] = {}
         for key, value in filters.items():
-            encoded = encode_query_value(value)
+            encoded = encode_query_value(value, key)
             if encoded is not None:
                 out[key] = encoded
         return out

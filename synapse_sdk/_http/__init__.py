@@ -15,7 +15,7 @@ from synapse_sdk._http._retry import RetryBudget, RetryPolicy, parse_retry_after
 from synapse_sdk._http._sentinel import UNSET, Unset
 from synapse_sdk._http._session import Session
 from synapse_sdk._http._timeout import Timeout
-from synapse_sdk._http._urls import redact_url
+from synapse_sdk._http._urls import encode_query_value, redact_url
 
 __all__ = [
     "UNSET",
@@ -30,6 +30,7 @@ __all__ = [
     "Timeout",
     "Unset",
     "default_user_agent",
+    "encode_query_value",
     "parse_retry_after",
     "redact_url",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "add_params",
     "check_url_length",
     "encode_params",
+    "encode_query_value",
     "is_absolute",
     "join_url",
     "normalize_base_url",
@@ -228,19 +229,31 @@ def join_url(base_url: str, path: str) -> str:
     return f"{base_url}/{path.lstrip('/')}"
 
 
-def _param_value(key: str, value: Any) -> str | None:
+def encode_query_value(value: object, key: str = "") -> str | None:
+    """Encode one query value the way the backend reads it; the one query encoder of the SDK.
+
+    ``None`` means "leave the key out"; booleans become ``true``/``false``; enums send their
+    value; dates, datetimes and times their ISO form; lists, tuples and sets are comma-joined.
+
+    Args:
+        value: The value.
+        key: The parameter name, for the error message (the value itself is never echoed).
+
+    Raises:
+        TypeError: Any other type.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, enum.Enum):
-        return _param_value(key, value.value)
+        return encode_query_value(value.value, key)
     if isinstance(value, (str, int, float, uuid.UUID)):
         return str(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_param_value(key, item) for item in value]
+        items = [encode_query_value(item, key) for item in value]
         return ",".join(item for item in items if item is not None)
     raise TypeError(
         f"query parameter {key!r}: cannot send a {type(value).__name__}; "
@@ -270,7 +283,7 @@ def encode_params(params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) 
     for key, value in pairs:
         if not isinstance(key, str):
             raise TypeError(f"query parameter names must be str, got {key!r}")
-        text = _param_value(key, value)
+        text = encode_query_value(value, key)
         if text is None:
             continue
         # ',' stays readable (the backend splits list filters on it); everything else reserved
