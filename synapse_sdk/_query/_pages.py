@@ -37,8 +37,6 @@ from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-import attrs
-
 from synapse_sdk._exceptions import ClientError, NotFoundError
 from synapse_sdk._http._urls import redact_text
 from synapse_sdk._query._envelope import (
@@ -315,12 +313,11 @@ class _Walk:
                 f"page {env.number} goes past the {self.count} rows the listing's count promised "
                 f"(margin {self.bound - (self.count or 0)}): the listing does not end",
             )
-        placed = env if rows is env.results and offset == env.offset else None
-        if placed is None:
-            placed = attrs.evolve(env, results=rows, offset=self.pos)
+        env.results = rows
+        env.offset = self.pos
         self.pos += len(rows)
         self.delivered = True
-        return placed
+        return env
 
     def check_rows(self, env: Envelope) -> None:
         """Refuse a page that starts and ends like an earlier one (the server ignores ``page``)."""
