@@ -34,6 +34,7 @@ from typing import Any, Literal
 import attrs
 
 from synapse_sdk._http import encode_query_value
+from synapse_sdk._http._urls import register_secret_path
 
 __all__ = [
     "Action",
@@ -330,6 +331,19 @@ class Endpoint:
     actions: Mapping[str, Action] = attrs.field(factory=dict)
     fields_param: bool = True
     expand: frozenset[str] = frozenset()
+
+    def __attrs_post_init__(self) -> None:
+        # A route whose id is a credential is redacted in every URL the HTTP layer logs or
+        # stores on an error: declared here once, by the action's ``secret`` flag.
+        for action in self.actions.values():
+            if action.secret:
+                if action.absolute:
+                    template = action.path
+                elif action.detail:
+                    template = f"{self.path}{{id}}/{action.path}"
+                else:
+                    template = f"{self.path}{action.path}"
+                register_secret_path(template)
 
     @filters.default
     def _derive_filters(self) -> Mapping[str, FilterKind]:

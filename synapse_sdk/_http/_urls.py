@@ -28,6 +28,7 @@ __all__ = [
     "origin_of",
     "parse_server_url",
     "redact_text",
+    "register_secret_path",
     "redact_url",
 ]
 
@@ -51,8 +52,33 @@ _SECRET_WORDS = (
 )
 _SECRET_PREFIXES = ("x-amz-", "x-goog-")
 _SECRET_EXACT = frozenset({"sig", "key", "auth", "code"})
-# Routes that carry a credential in the path: ``agents/<agent token>/connect/`` (wire protocol).
-_SECRET_PATHS = (re.compile(r"(^|/)(agents/)([^/?#]+)(/connect(?:/|$))"),)
+# Routes that carry a credential in the path, registered by the endpoint declarations that
+# mark them secret (``agents/{id}/connect/``): (pattern for URLs, pattern for free text).
+_SECRET_PATHS: list[tuple[re.Pattern[str], re.Pattern[str]]] = []
+
+
+def register_secret_path(template: str) -> None:
+    """Declare a route whose ``{id}`` segment is a credential, so it is redacted everywhere.
+
+    Called by the endpoint declarations (``Action(secret=True)``); the HTTP layer itself knows
+    no route names.
+
+    Args:
+        template: The route, e.g. ``"agents/{id}/connect/"`` (exactly one ``{id}``).
+
+    Raises:
+        ValueError: The template has no ``{id}`` or more than one.
+    """
+    if template.count("{id}") != 1:
+        raise ValueError(f"a secret route needs exactly one {{id}}: {template!r}")
+    prefix, suffix = (re.escape(part) for part in template.strip("/").split("{id}"))
+    end = suffix.rstrip("/") if suffix else ""
+    url = re.compile(rf"(^|/)({prefix})([^/?#]+)({end}(?:/|$|(?=\?)))")
+    text = re.compile(rf"(^|[/\s'\"(=:])({prefix})([^/?#\s'\"]+)({end}(?:/|\b|$))")
+    if all(existing.pattern != url.pattern for existing, _ in _SECRET_PATHS):
+        _SECRET_PATHS.append((url, text))
+        redact_url.cache_clear()
+
 
 #: Longest request URL the SDK sends. Common servers and proxies refuse request lines over 8 KiB
 #: (nginx ``large_client_header_buffers``) with an unhelpful 414 or a reset; failing before any
@@ -386,7 +412,7 @@ def redact_url(url: str) -> str:
         return "<unparseable URL>"
     netloc = parts.netloc
     path = parts.path
-    for pattern in _SECRET_PATHS:
+    for pattern, _ in _SECRET_PATHS:
         path = pattern.sub(r"\1\2***\4", path)
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
@@ -427,9 +453,9 @@ def redact_text(text: str) -> str:
     out = _TEXT_PAIR.sub(
         lambda m: f"{m.group(1)}{m.group(2)}=***" if _is_secret(m.group(2)) else m.group(0), text
     )
-    out = _TEXT_AGENT_PATH.sub(r"\1\2***\4", out)
+    for _, pattern in _SECRET_PATHS:
+        out = pattern.sub(r"\1\2***\4", out)
     return _TEXT_USERINFO.sub(r"\1\2:***@", out)
 
 
-_TEXT_AGENT_PATH = re.compile(r"(^|[/\s'\"(=:])(agents/)([^/?#\s'\"]+)(/connect(?:/|\b|$))")
 _TEXT_USERINFO = re.compile(r"(https?://)([^/\s:@'\"<>]+):[^/\s@'\"<>]*@", re.IGNORECASE)

@@ -114,3 +114,21 @@ def test_add_params_appends_to_existing_query():
 )
 def test_redact_url(url, expected):
     assert redact_url(url) == expected
+
+
+def test_secret_routes_come_from_the_declarations():
+    from synapse_sdk._endpoint import Action, Endpoint
+    from synapse_sdk._http._urls import _SECRET_PATHS, redact_text
+    from synapse_sdk.resources import ENDPOINTS
+
+    declared = sum(1 for ep in ENDPOINTS.values() for a in ep.actions.values() if a.secret)
+    assert declared >= 1
+    assert len(_SECRET_PATHS) >= declared
+    assert redact_url("https://h/agents/T0KEN/connect/") == "https://h/agents/***/connect/"
+    # A new secret route is redacted as soon as it is declared, in URLs and in free text.
+    assert "K3Y" in redact_url("https://h/widgets/K3Y/unlock/")
+    Endpoint(
+        name="widgets", path="widgets/", actions={"unlock": Action("POST", "unlock/", secret=True)}
+    )
+    assert redact_url("https://h/widgets/K3Y/unlock/?a=1") == "https://h/widgets/***/unlock/?a=1"
+    assert "K3Y" not in redact_text("POST widgets/K3Y/unlock/ failed")
