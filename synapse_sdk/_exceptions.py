@@ -21,6 +21,7 @@ The tree (all importable from ``synapse_sdk.clients.exceptions`` and ``synapse_s
     │   └── OriginError                 a server-supplied URL on another origin was refused
     ├── ResponseError                   the answer could not be used
     │   ├── ResponseDecodeError         truncated or malformed JSON, HTML where JSON was due
+    │   │   ├── ResponseTooLargeError   the body was over ``max_response_bytes``
     │   │   └── TruncatedBodyError      the body was cut off (also a ClientConnectionError)
     │   └── ResponseValidationError     valid JSON of the wrong shape (``path`` names the field)
     └── IntegrityError                  a checksum did not match (upload finalize, download)
@@ -53,6 +54,7 @@ __all__ = [
     "RateLimitError",
     "ResponseDecodeError",
     "ResponseError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
     "TransportError",
@@ -206,6 +208,20 @@ class ResponseError(ClientError):
 
 class ResponseDecodeError(ResponseError):
     """The body was not the JSON it should be (truncated, malformed, or an HTML error page)."""
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """A successful answer's body was larger than the client buffers (``max_response_bytes``).
+
+    Raised as soon as the body (or its ``Content-Length``, or what a gzip body inflates to) goes
+    past the limit, 64 MiB by default; nothing more is read and the connection is closed. Raise
+    the limit with ``BackendClient(..., max_response_bytes=...)`` if such answers are expected.
+
+    Attributes:
+        limit: The limit in bytes that was exceeded.
+    """
+
+    limit: int | None = None
 
 
 class ResponseValidationError(ResponseError):

@@ -1,4 +1,11 @@
-"""Streaming downloads: plain GETs without auth headers that follow a few redirects."""
+"""Streaming downloads: plain GETs without auth headers that follow a few redirects.
+
+The body is streamed as stored: urllib3 never decodes it (``decode_content=False``), so an object
+stored with ``Content-Encoding: gzip`` arrives byte for byte and matches its Content-Length and
+checksum. A redirect's body is never read (the connection is closed instead), and an error
+answer's body is read up to 1 MiB for the error message. The deadline is enforced by the
+watchdog from the first connect until the body is read or the stream is closed.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +18,14 @@ from urllib.parse import urljoin
 import urllib3
 
 from synapse_sdk._exceptions import ClientError, DeadlineExceededError, HTTPError
+from synapse_sdk._http._attempt import finish_attempt, self_delimited
+from synapse_sdk._http._body import MAX_ERROR_BYTES, decode_body, read_body, set_read_timeout
 from synapse_sdk._http._response import Response, build_status_error
 from synapse_sdk._http._retry import RetryBudget, RetryPolicy
 from synapse_sdk._http._timeout import Timeout
-from synapse_sdk._http._transport import (
-    DeadlineReached,
-    attempt_timeout,
-    map_error,
-    read_body,
-    remaining_time,
-    set_read_timeout,
-)
+from synapse_sdk._http._transport import attempt_timeout, map_error, remaining_time
 from synapse_sdk._http._urls import parse_server_url, redact_url
+from synapse_sdk._http._watchdog import DeadlineReached, Guard, arm, set_current_guard
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -52,8 +55,10 @@ class StreamedResponse:
         timeout: Timeout,
         deadline_at: float | None,
         clock: Callable[[], float],
+        guard: Guard | None = None,
     ) -> None:
         self._raw = raw
+        self._guard = guard
         self.status = raw.status
         self.headers: Mapping[str, str] = raw.headers
         self.url = url
@@ -89,21 +94,29 @@ class StreamedResponse:
                 if not data:
                     break
                 yield data
+            if self._closed:
+                return
+            self._closed = True
+            if finish_attempt(self._guard, self._raw, reuse=True) and not self_delimited(self._raw):
+                raise DeadlineReached  # the watchdog's shutdown may have ended the body
         except (urllib3.exceptions.HTTPError, DeadlineReached, OSError) as exc:
             self.close()
             passed = self._deadline_at is not None and self._clock() >= self._deadline_at - 0.01
             error, _ = map_error(
-                exc, sent=True, idempotent=True, deadline_passed=passed, context=context
+                exc,
+                sent=True,
+                idempotent=True,
+                deadline_passed=passed,
+                context=context,
+                guard=self._guard,
             )
             raise error from exc
-        self._raw.release_conn()
 
     def close(self) -> None:
         """Close the response; an unread connection is discarded, not reused."""
         if not self._closed:
             self._closed = True
-            self._raw.close()
-            self._raw.release_conn()
+            finish_attempt(self._guard, self._raw, reuse=False)
 
     def __enter__(self) -> Self:
         return self
@@ -148,6 +161,8 @@ def open_download(
             raise DeadlineExceededError("the download's deadline passed", **context)
         error: ClientError
         retry_after: float | None = None
+        guard = arm(deadline_at, clock)
+        previous = set_current_guard(guard)
         try:
             raw = pool.urlopen(
                 "GET",
@@ -156,18 +171,27 @@ def open_download(
                 retries=False,
                 redirect=False,
                 preload_content=False,
+                decode_content=False,
                 timeout=attempt_timeout(timeout.connect, timeout.read, remaining),
                 pool_timeout=remaining,
             )
-        except urllib3.exceptions.HTTPError as exc:
+        except Exception as exc:
+            set_current_guard(previous)
+            finish_attempt(guard, None, reuse=False)
             passed = deadline_at is not None and clock() >= deadline_at - 0.01
             error, retryable = map_error(
-                exc, sent=False, idempotent=True, deadline_passed=passed, context=context
+                exc,
+                sent=False,
+                idempotent=True,
+                deadline_passed=passed,
+                context=context,
+                guard=guard,
             )
             if not retryable:
                 raise error from exc
             cause: BaseException | None = exc
         else:
+            set_current_guard(previous)
             if 200 <= raw.status < 300:
                 budget.record_success()
                 return StreamedResponse(
@@ -177,11 +201,12 @@ def open_download(
                     timeout=timeout,
                     deadline_at=deadline_at,
                     clock=clock,
+                    guard=guard,
                 )
             location = raw.headers.get("Location")
             if raw.status in _REDIRECTS and location:
-                raw.drain_conn()
-                raw.release_conn()
+                # Never read a redirect's body (it may be endless, or drip): close the connection.
+                finish_attempt(guard, raw, reuse=False)
                 redirects += 1
                 if redirects > MAX_REDIRECTS:
                     raise HTTPError(
@@ -195,16 +220,31 @@ def open_download(
                     ) from None
                 attempt = 0
                 continue
+            answer = (raw.status, raw.headers.get("Content-Type", "") or "")
             try:
-                content = read_body(
-                    raw, read_timeout=timeout.read, deadline_at=deadline_at, clock=clock
+                # An error answer: its first MiB is enough for the message; the rest is not read.
+                content, complete = read_body(
+                    raw,
+                    read_timeout=timeout.read,
+                    deadline_at=deadline_at,
+                    clock=clock,
+                    limit=MAX_ERROR_BYTES,
                 )
-            except (urllib3.exceptions.HTTPError, DeadlineReached) as exc:
+            except Exception as exc:
+                finish_attempt(guard, raw, reuse=False)
                 passed = deadline_at is not None and clock() >= deadline_at - 0.01
                 error, _ = map_error(
-                    exc, sent=True, idempotent=True, deadline_passed=passed, context=context
+                    exc,
+                    sent=True,
+                    idempotent=True,
+                    deadline_passed=passed,
+                    context=context,
+                    answer=answer,
+                    guard=guard,
                 )
                 raise error from exc
+            finish_attempt(guard, raw, reuse=complete)
+            content = _decoded_error_body(content, raw.headers.get("Content-Encoding"))
             response = Response(raw.status, raw.headers, content, "GET", context["url"], request_id)
             retry_after = retry.retry_after(raw.headers.get("Retry-After"), now=time.time())
             error = build_status_error(response, retry_after=retry_after)
@@ -219,3 +259,12 @@ def open_download(
         if not budget.try_spend():
             raise error from cause
         sleep(delay)
+
+
+def _decoded_error_body(content: bytes, coding: str | None) -> bytes:
+    if not coding:
+        return content
+    try:
+        return decode_body(content, coding, MAX_ERROR_BYTES, truncate=True)
+    except Exception:
+        return content  # an error page in a coding we cannot read: keep its bytes

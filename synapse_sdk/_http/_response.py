@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json as jsonlib
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -16,6 +17,40 @@ __all__ = ["MESSAGE_LIMIT", "Response", "build_status_error", "is_json_type"]
 
 #: Error messages built from a body are cut to about this many characters.
 MESSAGE_LIMIT = 500
+
+
+#: Codecs never used to decode a body, whatever the server's charset says: they are not
+#: charsets (``idna`` raises on any error handler but strict, ``undefined`` always raises) or
+#: cost quadratic time on hostile input (``punycode``).
+_REFUSED_CODECS = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
+)
+
+
+def _charset(content_type: str) -> str:
+    """The usable codec named by Content-Type's charset, else ``utf-8``."""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "charset" and value:
+            name = value.strip().strip('"').strip()
+            try:
+                info = codecs.lookup(name)
+            except (LookupError, ValueError, TypeError):
+                return "utf-8"
+            if info.name in _REFUSED_CODECS or not getattr(info, "_is_text_encoding", True):
+                return "utf-8"
+            return info.name
+    return "utf-8"
+
+
+def _loads(content: bytes) -> Any:
+    """``json.loads`` whose every failure is a ValueError (deep nesting raises RecursionError)."""
+    try:
+        return jsonlib.loads(content)
+    except RecursionError:
+        raise ValueError(
+            "the JSON is nested too deeply to parse (more levels than Python's recursion limit)"
+        ) from None
 
 
 def is_json_type(content_type: str) -> bool:
@@ -59,15 +94,13 @@ class Response:
         Returns:
             The decoded body; undecodable bytes are replaced, never raised on.
         """
-        charset = "utf-8"
-        for param in self.content_type.split(";")[1:]:
-            key, _, value = param.strip().partition("=")
-            if key.lower() == "charset" and value:
-                charset = value.strip('"')
-        try:
-            return self.content.decode(charset, errors="replace")
-        except LookupError:
-            return self.content.decode("utf-8", errors="replace")
+        charset = _charset(self.content_type)
+        if charset != "utf-8":
+            try:
+                return self.content.decode(charset, errors="replace")
+            except Exception:  # any codec failure: fall back to UTF-8 below
+                pass
+        return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
         """Parse the body as JSON.
@@ -86,7 +119,7 @@ class Response:
         if ctype and not is_json_type(ctype):
             raise self._decode_error(f"expected JSON but got content type {ctype!r}")
         try:
-            return jsonlib.loads(self.content)
+            return _loads(self.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise self._decode_error(
                 f"malformed or truncated JSON ({len(self.content)} bytes, content type "
@@ -111,7 +144,7 @@ def _parse_error_body(response: Response) -> Any:
     ctype = response.content_type
     if not ctype or is_json_type(ctype):
         try:
-            return jsonlib.loads(response.content)
+            return _loads(response.content)
         except (ValueError, UnicodeDecodeError):
             pass
     return response.text()
@@ -132,7 +165,10 @@ def _message(status: int, body: Any, content_type: str) -> str:
         return _truncate(" ".join(body.split())) or _reason(status)
     if body is None:
         return _reason(status)
-    return _truncate(jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":")))
+    try:
+        return _truncate(jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":")))
+    except (RecursionError, ValueError, TypeError):
+        return _reason(status)
 
 
 def _reason(status: int) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import email.utils
 import math
+import os
 import random
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -174,6 +176,7 @@ class RetryBudget:
         self.refill_per_success = float(refill_per_success)
         self._tokens = float(capacity)
         self._lock = threading.Lock()
+        _BUDGETS.add(self)
 
     @property
     def tokens(self) -> float:
@@ -211,6 +214,20 @@ class RetryBudget:
         self.refill_per_success = state["refill_per_success"]
         self._tokens = state["tokens"]
         self._lock = threading.Lock()
+        _BUDGETS.add(self)
 
     def __repr__(self) -> str:
         return f"RetryBudget(tokens={self.tokens:g}/{self.capacity:g})"
+
+
+#: Every live budget: a forked child gets fresh locks (one may have been held at the fork).
+_BUDGETS: weakref.WeakSet[RetryBudget] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for budget in list(_BUDGETS):
+        budget._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import urllib3
-
-from synapse_sdk._exceptions import ClientError, DeadlineExceededError, OriginError
+from synapse_sdk._exceptions import OriginError
+from synapse_sdk._http import _attempt
+from synapse_sdk._http._body import DEFAULT_MAX_RESPONSE_BYTES
 from synapse_sdk._http._download import StreamedResponse, open_download
 from synapse_sdk._http._encoding import (
     InsecureTLSWarning,
@@ -21,17 +20,11 @@ from synapse_sdk._http._encoding import (
 )
 from synapse_sdk._http._logfilter import install_urllib3_redaction
 from synapse_sdk._http._multipart import Multipart
-from synapse_sdk._http._response import Response, build_status_error
+from synapse_sdk._http._response import Response
 from synapse_sdk._http._retry import IDEMPOTENT_METHODS, RetryBudget, RetryPolicy
 from synapse_sdk._http._sentinel import UNSET, Unset
 from synapse_sdk._http._timeout import Timeout
-from synapse_sdk._http._transport import (
-    PoolHolder,
-    attempt_timeout,
-    map_error,
-    read_body,
-    remaining_time,
-)
+from synapse_sdk._http._transport import PoolHolder
 from synapse_sdk._http._urls import (
     add_params,
     check_url_length,
@@ -47,8 +40,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = ["Session"]
-
-logger = logging.getLogger("synapse_sdk.http")
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON = "application/json"
@@ -69,12 +60,15 @@ class Session:
         verify: Verify TLS certificates. False warns once (:class:`InsecureTLSWarning`).
         ca_certs: Path to a CA bundle.
         sleep: Sleep function used between retries (injectable for tests).
-        clock: Monotonic clock used for deadlines (injectable for tests).
+        clock: Monotonic clock used for deadlines (injectable for tests). The deadline itself
+            is enforced in real time (the remaining time is carried over to the real clock).
+        max_response_bytes: The largest 2xx API body buffered (64 MiB by default; a larger or
+            endless one raises ``ResponseTooLargeError``); error answers are read up to 1 MiB.
 
     Raises:
         TypeError: An argument has the wrong type.
         ValueError: ``base_url`` is not an http(s) URL, a header is malformed, or
-            ``pool_maxsize`` < 1.
+            ``pool_maxsize`` or ``max_response_bytes`` < 1.
     """
 
     def __init__(
@@ -91,12 +85,20 @@ class Session:
         ca_certs: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self._origin = origin_of(self.base_url)
         self._headers = check_headers(headers or {}, "Session headers")
         if isinstance(pool_maxsize, bool) or not isinstance(pool_maxsize, int) or pool_maxsize < 1:
             raise ValueError(f"pool_maxsize must be an int >= 1, got {pool_maxsize!r}")
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+            raise TypeError(
+                f"max_response_bytes must be an int, got {type(max_response_bytes).__name__}"
+            )
+        if max_response_bytes < 1:
+            raise ValueError(f"max_response_bytes must be >= 1, got {max_response_bytes}")
+        self.max_response_bytes = max_response_bytes
         self.timeout = Timeout.coerce(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         if not isinstance(self.retry, RetryPolicy):
@@ -168,6 +170,7 @@ class Session:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
         self.__dict__.update(state)
         self._pool = PoolHolder(self.pool_maxsize, self.verify, self.ca_certs)
 
@@ -284,142 +287,9 @@ class Session:
         retry: RetryPolicy,
         idempotent: bool,
     ) -> Response:
-        request_id = uuid.uuid4().hex
-        headers["User-Agent"] = headers.get("User-Agent", self.user_agent)
-        headers["X-Request-ID"] = request_id
-        if isinstance(payload, Multipart):
-            headers["Content-Length"] = str(payload.content_length)
-        safe_url = redact_url(url)
-        context: dict[str, Any] = {"method": method, "url": safe_url, "request_id": request_id}
-        clock = self.clock
-        started = clock()
-        deadline_at = None if timeout.deadline is None else started + timeout.deadline
-        pool, target = self._pool.route(url)
-        attempt = 0
-        while True:
-            attempt += 1
-            attempt_started = clock()
-            remaining = remaining_time(deadline_at, clock)
-            error: ClientError
-            retry_after: float | None = None
-            if remaining is not None and remaining <= 0:
-                raise DeadlineExceededError(
-                    f"the call's deadline of {timeout.deadline:g} s passed before attempt "
-                    f"{attempt}",
-                    **context,
-                )
-            data = payload.iter_body() if isinstance(payload, Multipart) else payload
-            sent = False
-            answer: tuple[int, str] | None = None
-            try:
-                # urllib3's stubs are narrower than what it accepts: bytes-like blocks are sent
-                # as they are and the pool timeout is handed to Queue.get (floats are fine).
-                raw = pool.urlopen(
-                    method,
-                    target,
-                    body=cast(Any, data),
-                    headers=headers,
-                    retries=False,
-                    redirect=False,
-                    preload_content=False,
-                    timeout=attempt_timeout(timeout.connect, timeout.read, remaining),
-                    pool_timeout=cast(Any, remaining),
-                )
-                sent = True
-                answer = (raw.status, raw.headers.get("Content-Type", "") or "")
-                content = read_body(
-                    raw, read_timeout=timeout.read, deadline_at=deadline_at, clock=clock
-                )
-            except Exception as exc:
-                if isinstance(exc, (TypeError, ValueError)) and not isinstance(
-                    exc, urllib3.exceptions.HTTPError
-                ):
-                    raise  # bad input (e.g. a file changed while uploading): not a transport error
-                deadline_passed = deadline_at is not None and clock() >= deadline_at - 0.01
-                error, retryable = map_error(
-                    exc,
-                    sent=sent,
-                    idempotent=idempotent,
-                    deadline_passed=deadline_passed,
-                    context=context,
-                    answer=answer,
-                )
-                self._log(method, safe_url, type(error).__name__, attempt_started, attempt, context)
-                if not retryable:
-                    raise error from exc
-                cause: BaseException | None = exc
-            else:
-                response = Response(
-                    status=raw.status,
-                    headers=raw.headers,
-                    content=content,
-                    method=method,
-                    url=safe_url,
-                    request_id=request_id,
-                )
-                self._log(method, safe_url, str(raw.status), attempt_started, attempt, context)
-                if 200 <= raw.status < 300:
-                    self.budget.record_success()
-                    return response
-                retry_after = retry.retry_after(
-                    response.headers.get("Retry-After"), now=time.time()
-                )
-                error = build_status_error(response, retry_after=retry_after)
-                cause = None
-                if raw.status < 400 or not retry.retries_status(raw.status, idempotent=idempotent):
-                    raise error
-            self._pause(error, cause, attempt, retry, retry_after, deadline_at, context)
-
-    def _pause(
-        self,
-        error: ClientError,
-        cause: BaseException | None,
-        attempt: int,
-        retry: RetryPolicy,
-        retry_after: float | None,
-        deadline_at: float | None,
-        context: dict[str, Any],
-    ) -> None:
-        """Sleep before the next attempt, or raise ``error`` when no retry is allowed."""
-        if attempt > retry.max_retries:
-            raise error from cause
-        delay = retry_after if retry_after is not None else retry.backoff(attempt - 1)
-        if deadline_at is not None and self.clock() + delay >= deadline_at:
-            # Sleeping would cross the deadline: the last real failure is the useful answer.
-            raise error from cause
-        if not self.budget.try_spend():
-            logger.debug("retry budget empty; not retrying (request %s)", context["request_id"])
-            raise error from cause
-        logger.debug(
-            "retrying %s %s in %.3f s (attempt %d failed: %s; request %s)",
-            context["method"],
-            context["url"],
-            delay,
-            attempt,
-            type(error).__name__,
-            context["request_id"],
+        return _attempt.send(
+            self, method, url, payload, headers, timeout=timeout, retry=retry, idempotent=idempotent
         )
-        self.sleep(delay)
-
-    def _log(
-        self,
-        method: str,
-        url: str,
-        outcome: str,
-        attempt_started: float,
-        attempt: int,
-        context: dict[str, Any],
-    ) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %s in %.1f ms (attempt %d, request %s)",
-                method,
-                url,
-                outcome,
-                (self.clock() - attempt_started) * 1000.0,
-                attempt,
-                context["request_id"],
-            )
 
     # -- downloads -------------------------------------------------------------------------
 

@@ -1,19 +1,22 @@
-"""The urllib3 boundary: the shared pool, per-attempt timeouts, body reads and error mapping.
+"""The urllib3 boundary: the shared pool, per-attempt timeouts and error mapping.
 
 Nothing urllib3 raises leaves this package: :func:`map_error` turns every urllib3 exception into
-the SDK error it means, and says whether the attempt may be retried.
+the SDK error it means, and says whether the attempt may be retried. Messages built from urllib3's
+text are redacted (:func:`redact_text`), and so is the urllib3 exception itself, which becomes the
+SDK error's ``__cause__``.
 """
 
 from __future__ import annotations
 
-import contextlib
+import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import urllib3
 from urllib3 import exceptions as u3
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import HTTPConnectionPool
 
 from synapse_sdk._exceptions import (
     ClientConnectionError,
@@ -22,41 +25,29 @@ from synapse_sdk._exceptions import (
     DeadlineExceededError,
     OutcomeUnknownError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     TruncatedBodyError,
 )
-from synapse_sdk._http._urls import redact_url
+from synapse_sdk._http._body import BodyTooLarge, UndecodableBody
+from synapse_sdk._http._connection import (
+    GuardedHTTPConnectionPool,
+    GuardedHTTPSConnectionPool,
+    QuietHTTPSConnectionPool,
+)
+from synapse_sdk._http._urls import redact_text, redact_url
+from synapse_sdk._http._watchdog import CONNECTING, SENDING, DeadlineReached, Guard
 
 __all__ = [
-    "READ_BLOCK",
     "DeadlineReached",
     "PoolHolder",
     "TruncatedBodyError",
     "attempt_timeout",
     "map_error",
-    "read_body",
     "remaining_time",
-    "set_read_timeout",
 ]
 
-#: Bytes asked for per body read; ``read1`` returns after one socket read, often less.
-READ_BLOCK = 64 * 1024
-
-
-class DeadlineReached(Exception):
-    """Internal: the call's deadline passed between two reads (mapped by :func:`map_error`)."""
-
-
-class _QuietHTTPSConnectionPool(HTTPSConnectionPool):
-    """HTTPS pool for ``verify=False`` sessions: the Session warns once, not on every request.
-
-    urllib3 emits ``InsecureRequestWarning`` per request; with warnings as errors (or in a loop of
-    thousands of calls) that breaks or floods programs whose owner already opted out.
-    """
-
-    def _validate_conn(self, conn: Any) -> None:
-        HTTPConnectionPool._validate_conn(self, conn)
-        if conn.is_closed:
-            conn.connect()
+#: Every live holder, so a forked child can drop the pools it inherited (see ``_after_fork``).
+_HOLDERS: weakref.WeakSet[PoolHolder] = weakref.WeakSet()
 
 
 class PoolHolder:
@@ -73,6 +64,14 @@ class PoolHolder:
         self.maxsize = maxsize
         self.verify = verify
         self.ca_certs = ca_certs
+        self._forget()
+        _HOLDERS.add(self)
+
+    def _forget(self) -> None:
+        """Start empty (also in a forked child: the parent's pooled sockets are shared with the
+        child after ``fork``, so a child reusing one would read the answers to the parent's, or
+        a sibling's, requests). The inherited pools are dropped, never closed or shut down: that
+        would end the parent's connections too."""
         self._lock = threading.Lock()
         self._manager: urllib3.PoolManager | None = None
         # API calls go straight to the origin's connection pool with the request target: going
@@ -102,10 +101,10 @@ class PoolHolder:
             if self.ca_certs is not None:
                 kwargs["ca_certs"] = self.ca_certs
             cls: type[HTTPConnectionPool] = (
-                HTTPSConnectionPool if self.verify else _QuietHTTPSConnectionPool
+                GuardedHTTPSConnectionPool if self.verify else QuietHTTPSConnectionPool
             )
             return cls(host, parsed.port or 443, **kwargs)
-        return HTTPConnectionPool(host, parsed.port or 80, **kwargs)
+        return GuardedHTTPConnectionPool(host, parsed.port or 80, **kwargs)
 
     def get(self) -> urllib3.PoolManager:
         """Return the pool manager, building it on first use (also after :meth:`close`)."""
@@ -123,11 +122,12 @@ class PoolHolder:
                 if self.ca_certs is not None:
                     kwargs["ca_certs"] = self.ca_certs
                 manager = urllib3.PoolManager(**kwargs)
-                if not self.verify:
-                    manager.pool_classes_by_scheme = {
-                        "http": HTTPConnectionPool,
-                        "https": _QuietHTTPSConnectionPool,
-                    }
+                manager.pool_classes_by_scheme = {
+                    "http": GuardedHTTPConnectionPool,
+                    "https": GuardedHTTPSConnectionPool
+                    if self.verify
+                    else QuietHTTPSConnectionPool,
+                }
                 self._manager = manager
             return self._manager
 
@@ -161,62 +161,6 @@ def attempt_timeout(
     return urllib3.Timeout(connect=_cap(connect, remaining), read=_cap(read, remaining))
 
 
-def set_read_timeout(response: urllib3.BaseHTTPResponse, seconds: float | None) -> None:
-    # urllib3 fixes the socket timeout once per request; shrinking it before each read keeps a
-    # stalled read from running past the deadline.
-    sock = getattr(getattr(response, "connection", None), "sock", None)
-    if sock is not None and sock.gettimeout() != seconds:
-        with contextlib.suppress(OSError):
-            sock.settimeout(seconds)
-
-
-def read_body(
-    response: urllib3.BaseHTTPResponse,
-    *,
-    read_timeout: float | None,
-    deadline_at: float | None,
-    clock: Callable[[], float],
-) -> bytes:
-    """Read a whole body, checking the deadline between socket reads.
-
-    The connection goes back to the pool only after a clean read to the end; on any error the
-    response is closed, so a half-read connection is never reused.
-
-    Args:
-        response: A response opened with ``preload_content=False``.
-        read_timeout: The per-read socket timeout.
-        deadline_at: The call's deadline on ``clock``, or None.
-        clock: The monotonic clock.
-
-    Returns:
-        The body bytes.
-
-    Raises:
-        DeadlineReached: The deadline passed before the body was complete.
-        urllib3.exceptions.HTTPError: The read failed (for :func:`map_error`).
-    """
-    chunks: list[bytes] = []
-    try:
-        while True:
-            remaining = remaining_time(deadline_at, clock)
-            if remaining is not None:
-                if remaining <= 0:
-                    raise DeadlineReached
-                set_read_timeout(response, _cap(read_timeout, remaining))
-            data = response.read1(READ_BLOCK)
-            if not data:
-                break
-            chunks.append(data)
-            if response.length_remaining == 0:
-                break  # Content-Length reached: spare the read that would only return b""
-    except BaseException:
-        response.close()
-        response.release_conn()
-        raise
-    response.release_conn()
-    return b"".join(chunks)
-
-
 def map_error(
     exc: BaseException,
     *,
@@ -225,11 +169,12 @@ def map_error(
     deadline_passed: bool,
     context: dict[str, Any],
     answer: tuple[int, str] | None = None,
+    guard: Guard | None = None,
 ) -> tuple[ClientError, bool]:
     """Translate a failed attempt into the SDK error and whether a retry is allowed.
 
     Args:
-        exc: What urllib3 (or :func:`read_body`) raised.
+        exc: What urllib3 (or the body reader) raised.
         sent: True if the failure came after urlopen returned (headers received), so the request
             certainly reached the server; failures inside urlopen are classified by type.
         idempotent: Whether the call may be repeated safely.
@@ -238,30 +183,52 @@ def map_error(
         context: ``method``, ``url`` (redacted) and ``request_id`` for the error.
         answer: ``(status, content type)`` when the status line had arrived before the failure
             (the body was being read), else None.
+        guard: The attempt's watchdog guard: when it fired, the watchdog ended the attempt at
+            the deadline, whatever urllib3 made of the shut-down socket.
 
     Returns:
         ``(error, retryable)``; the caller raises ``error from exc`` when not retrying.
     """
-    _scrub_url(exc)
+    _scrub(exc)
+    status = answer[0] if answer is not None else None
+    if isinstance(exc, BodyTooLarge):
+        error = ResponseTooLargeError(_too_large_text(exc, answer), status_code=status, **context)
+        error.limit = exc.limit
+        return error, False
+    if isinstance(exc, UndecodableBody):
+        what = f"could not decode the {status} response: {exc}"
+        return ResponseDecodeError(what, status_code=status, **context), False
+    if guard is not None and guard.fired:
+        if not sent and guard.phase != SENDING:
+            # Nothing was sent: a deadline error even for a write (it provably never left).
+            phase = "connecting" if guard.phase == CONNECTING else "waiting for a connection"
+            return DeadlineExceededError(_deadline_text(phase), **context), False
+        what = _deadline_text(
+            "reading the response" if sent else "sending the request or reading the answer's head"
+        )
+        if not idempotent:
+            return OutcomeUnknownError(_outcome_text(what), **context), False
+        return DeadlineExceededError(what, **context), False
+    text = redact_text(str(exc))
     never_sent = not sent and isinstance(
         exc, (u3.NewConnectionError, u3.ConnectTimeoutError, u3.EmptyPoolError)
     )
     if never_sent:
         # NewConnectionError subclasses ConnectTimeoutError, so test it first.
         if isinstance(exc, u3.NameResolutionError):
-            return ClientConnectionError(f"could not resolve host: {exc}", **context), True
+            return ClientConnectionError(f"could not resolve host: {text}", **context), True
         if isinstance(exc, u3.NewConnectionError):
-            return ClientConnectionError(f"could not connect: {exc}", **context), True
+            return ClientConnectionError(f"could not connect: {text}", **context), True
         if deadline_passed:
             return DeadlineExceededError(_deadline_text("connecting"), **context), False
-        what = "no free connection in the pool" if isinstance(exc, u3.EmptyPoolError) else exc
+        what = "no free connection in the pool" if isinstance(exc, u3.EmptyPoolError) else text
         return ClientTimeoutError(f"connect timed out: {what}", **context), True
     if isinstance(exc, u3.SSLError) and not sent:
-        return ClientConnectionError(f"TLS error: {exc}", **context), False
+        return ClientConnectionError(f"TLS error: {text}", **context), False
     if isinstance(exc, u3.DecodeError):
-        return ResponseDecodeError(f"could not decode the response body: {exc}", **context), False
+        return ResponseDecodeError(f"could not decode the response body: {text}", **context), False
     if isinstance(exc, (u3.LocationValueError, u3.ProxyError, u3.HostChangedError)):
-        return ClientConnectionError(f"request failed: {exc}", **context), False
+        return ClientConnectionError(f"request failed: {text}", **context), False
     # Everything else happened after the request may have reached the server.
     if isinstance(exc, DeadlineReached) or (
         deadline_passed and isinstance(exc, (u3.ReadTimeoutError, TimeoutError))
@@ -271,7 +238,7 @@ def map_error(
             return OutcomeUnknownError(_outcome_text(what), **context), False
         return DeadlineExceededError(what, **context), False
     if isinstance(exc, (u3.ReadTimeoutError, TimeoutError)):
-        what = f"read timed out: {exc}"
+        what = f"read timed out: {text}"
         if not idempotent:
             return OutcomeUnknownError(_outcome_text(what), **context), False
         return ClientTimeoutError(what, **context), True
@@ -279,26 +246,62 @@ def map_error(
         status, content_type = answer
         what = (
             f"the {status} response ({content_type or 'no content type'}) was cut off before its "
-            f"body was complete: {exc}"
+            f"body was complete: {text}"
         )
         if not idempotent:
             return OutcomeUnknownError(_outcome_text(what), **context), False
         return TruncatedBodyError(what, status_code=status, **context), True
-    what = f"connection broken: {exc}"
+    what = f"connection broken: {text}"
     if not idempotent:
         return OutcomeUnknownError(_outcome_text(what), **context), False
     return ClientConnectionError(what, **context), True
 
 
-def _scrub_url(exc: BaseException) -> None:
-    """Redact the request path urllib3 keeps on its errors (``err.url``): ``exc`` becomes the
-    ``__cause__`` of the SDK's error, and a path can carry a token (``agents/<token>/connect/``)."""
-    url = getattr(exc, "url", None)
-    if isinstance(url, str):
-        try:
-            exc.url = redact_url(url)  # type: ignore[attr-defined]
-        except AttributeError:
-            pass
+def _too_large_text(exc: BodyTooLarge, answer: tuple[int, str] | None) -> str:
+    status = answer[0] if answer is not None else "successful"
+    if exc.announced is not None:
+        what = f"announces {exc.announced} bytes (Content-Length)"
+    elif exc.coding:
+        what = f"inflates ({exc.coding}) to more than that"
+    else:
+        what = "grew past that"
+    return (
+        f"the {status} response body is larger than max_response_bytes={exc.limit}: it {what}. "
+        "Nothing more was read. If such answers are expected, raise the limit with "
+        "BackendClient(..., max_response_bytes=...) (or Session(max_response_bytes=...))"
+    )
+
+
+def _scrub(exc: BaseException) -> None:
+    """Redact what urllib3 (and the exceptions it chained) keep: ``exc`` becomes the
+    ``__cause__`` of the SDK's error, and its args and string attributes (``url`` - a path can
+    carry a token: ``agents/<token>/connect/`` -, ``location``, ``_message``) may hold a
+    presigned URL's signature."""
+    stack: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        # Every string attribute: urllib3 keeps ``url``, ``location``, ``_message`` ...
+        for attr, value in list(getattr(item, "__dict__", {}).items()):
+            if isinstance(value, str):
+                clean_value = redact_url(value) if attr == "url" else redact_text(value)
+                if clean_value != value:
+                    try:
+                        setattr(item, attr, clean_value)
+                    except AttributeError:
+                        pass
+        args = item.args
+        clean = tuple(redact_text(arg) if isinstance(arg, str) else arg for arg in args)
+        if clean != args:
+            try:
+                item.args = clean
+            except (AttributeError, TypeError):
+                pass
+        stack.extend(arg for arg in args if isinstance(arg, BaseException))
+        stack.extend(e for e in (item.__cause__, item.__context__) if e is not None)
 
 
 def _deadline_text(phase: str) -> str:
@@ -310,3 +313,12 @@ def _outcome_text(what: str) -> str:
         f"{what}; the request was sent but its answer was lost, so the server may have applied "
         "it. It was not resent: check the server's state before trying again"
     )
+
+
+def _after_fork_in_child() -> None:
+    for holder in list(_HOLDERS):
+        holder._forget()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -324,3 +324,21 @@ def _read_chunked(
 
 # Re-exported for tests that build compressed bodies by hand.
 gzip_compress = gzip.compress
+
+
+# -- small helpers for the session-layer attack tests (tests/hostile/test_http_*.py) -------------
+
+
+def task_json(pk: int = 1) -> dict[str, Any]:
+    """A task as the backend sends it (enough for ``client.tasks.get`` to build a Task)."""
+    return {
+        "id": pk,
+        "project": 1,
+        "data_unit": 1,
+        "meta": {},
+        "data": {},
+        "status": "pending",
+        "is_discarded": False,
+        "tags": [],
+        "assignments": [],
+    }

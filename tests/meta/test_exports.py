@@ -52,6 +52,7 @@ EXPECTED = [
     "QuerySet",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
     "ServerError",
