@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from synapse_sdk._http import RetryBudget, RetryPolicy, Session, Timeout, default_user_agent
+from synapse_sdk._http._body import DEFAULT_MAX_RESPONSE_BYTES
 from synapse_sdk._url_conversion import (
     UrlConversion,
     check_url_conversion,
@@ -65,6 +66,7 @@ class ClientConfig:
     pool_maxsize: int
     user_agent: str
     verify: bool
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def headers(self) -> dict[str, str]:
         """The auth headers (wire-protocol §1): present only for values that are set."""
@@ -128,6 +130,10 @@ class BackendClient:
         verify: TLS certificate verification (turning it off warns).
         sleep: How retries wait (tests pass a recorder to run backoff in no time).
         clock: The monotonic clock deadlines are measured with (tests pass a fake one).
+        max_response_bytes: The largest successful API answer buffered, in bytes (64 MiB by
+            default). A larger (or endless) body raises ``ResponseTooLargeError`` as soon as it
+            goes past the limit; error answers are read up to 1 MiB. File downloads stream and
+            are not affected (they have ``max_bytes``).
 
     Raises:
         ValueError: No base URL was given or found in the environment, or an option is invalid.
@@ -150,6 +156,7 @@ class BackendClient:
         verify: bool = True,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         url = base_url if base_url is not None else os.environ.get("SYNAPSE_BASE_URL")
         if not url:
@@ -174,6 +181,7 @@ class BackendClient:
             pool_maxsize=_int_option("pool_maxsize", pool_maxsize, 1, 1024),
             user_agent=user_agent or default_user_agent(),
             verify=bool(verify),
+            max_response_bytes=_int_option("max_response_bytes", max_response_bytes, 1, 2**62),
         )
         session = Session(
             config.base_url,
@@ -186,6 +194,7 @@ class BackendClient:
             verify=config.verify,
             sleep=sleep,
             clock=clock,
+            max_response_bytes=config.max_response_bytes,
         )
         self._setup(config, session)
 
@@ -291,6 +300,7 @@ class BackendClient:
             pool_maxsize=config.pool_maxsize,
             user_agent=config.user_agent,
             verify=config.verify,
+            max_response_bytes=config.max_response_bytes,
         )
         self._setup(config, session)
 
