@@ -537,7 +537,7 @@ class BackendClient:
         conversion = check_url_conversion(url_conversion)
         if params is not None and not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping, got {type(params).__name__}")
-        if list_all:  # iter_json is a generator: nothing is sent before the first next()
+        if list_all:  # iter_json checks page/page_size now; nothing is sent before next()
             rows = manager.iter_json(params)
             return convert_rows(rows, conversion) if conversion else rows
         return convert_page(manager.list_json(params), conversion)
