@@ -88,14 +88,14 @@ class GuardedResponse(http.client.HTTPResponse):
             raise http.client.HTTPException(
                 "the connection closed before the end of the response headers"
             )
-        if not this.chunked:
-            lengths = this.msg.get_all("Content-Length")
-            if lengths and not _valid_length(lengths):
-                # http.client ignores a negative or garbled length and reads to the end of the
-                # stream; RFC 9112 6.3 makes it an unrecoverable error.
+        if this.length is None and not this.chunked and this.status >= 200:
+            # http.client ignores a negative or garbled length and reads to the end of the
+            # stream; RFC 9112 6.3 makes it an unrecoverable error. (A parsed length is valid:
+            # only a body without one needs the header looked up.)
+            value = this.msg.get("Content-Length")
+            if value is not None:
                 this._close_conn()
-                shown = ", ".join(lengths)[:100]
-                raise http.client.HTTPException(f"invalid Content-Length {shown!r}")
+                raise http.client.HTTPException(f"invalid Content-Length {value[:100]!r}")
 
     def _read_status(self) -> tuple[str, int, str]:
         read_status: Callable[[], tuple[str, int, str]] = super()._read_status  # type: ignore[misc]
@@ -108,13 +108,6 @@ class GuardedResponse(http.client.HTTPResponse):
             f"the server sent more than {MAX_INFORMATIONAL} informational (1xx) answers before "
             "the real one"
         )
-
-
-def _valid_length(values: list[str]) -> bool:
-    """One non-negative decimal length (repeats of the same value are allowed)."""
-    found = {part.strip() for value in values for part in value.split(",")}
-    value = found.pop() if len(found) == 1 else ""
-    return value.isascii() and value.isdigit()
 
 
 def _skip_header_block(fp: Any) -> None:

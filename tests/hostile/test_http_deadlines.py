@@ -236,3 +236,68 @@ def test_json_upload_to_a_server_that_never_reads(deaf_server: SlowReader, surfa
     ):
         calls[surface](client)
     assert isinstance(info.value, (OutcomeUnknownError, DeadlineExceededError))
+
+
+# -- a TLS handshake that drips ---------------------------------------------------------------
+
+
+class TlsDripper:
+    """Accepts TCP and answers a TLS ClientHello with the header of a 16 KiB handshake record,
+    then its payload one byte every 0.2 s: each byte resets the socket timeout."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.url = f"https://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                try:
+                    conn, _ = self.sock.accept()
+                except TimeoutError:
+                    continue
+                threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+        finally:
+            self.sock.close()
+
+    def _drip(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.recv(65536)  # the ClientHello
+            conn.sendall(b"\x16\x03\x03\x40\x00")  # a handshake record of 16,384 bytes
+            for _ in range(60):
+                if self.stop.wait(0.2):
+                    return
+                conn.sendall(b"\x00")
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def tls_dripper() -> Iterator[TlsDripper]:
+    server = TlsDripper()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("call", ["get", "download"])
+def test_dripping_tls_handshake_ends_within_the_deadline(
+    tls_dripper: TlsDripper, call: str
+) -> None:
+    session = Session(tls_dripper.url, timeout=Timeout(connect=5, read=5, deadline=DEADLINE))
+    with (
+        session,
+        elapsed_at_most(DEADLINE + SLACK),
+        pytest.raises(DeadlineExceededError, match="connecting"),
+    ):
+        if call == "get":
+            session.request("GET", "tasks/1/")
+        else:
+            session.download("media/f.bin", timeout=Timeout(connect=5, read=5, deadline=DEADLINE))
