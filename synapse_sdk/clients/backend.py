@@ -22,26 +22,12 @@ from synapse_sdk._url_conversion import (
     convert_rows,
 )
 from synapse_sdk.resources import (
-    AgentManager,
-    AssignmentManager,
+    FAMILIES,
     ClientContext,
-    DataCollectionManager,
-    DataFileManager,
-    DataUnitManager,
-    GroundTruthDatasetManager,
-    GroundTruthEventManager,
-    GroundTruthVersionManager,
-    JobManager,
-    ModelManager,
-    PluginManager,
-    PluginReleaseManager,
-    ProjectManager,
+    Managers,
     ReadManager,
     StorageCategory,
-    StorageManager,
     StorageProvider,
-    TaskManager,
-    TaskTagManager,
 )
 from synapse_sdk.resources.tasks import tags_body, tasks_body
 from synapse_sdk.uploads import DEFAULT_CHUNK_SIZE, ProgressCallback, UploadManager
@@ -110,7 +96,7 @@ def _token(value: object, name: str) -> str | None:
     return value
 
 
-class BackendClient:
+class BackendClient(Managers):
     """Client of the Synapse backend.
 
     Args:
@@ -203,41 +189,11 @@ class BackendClient:
         self._session = session
         ctx = ClientContext(session, page_size=config.page_size, prefetch=config.prefetch)
         self._ctx = ctx
-        self.projects = ProjectManager(ctx)
-        self.task_tags = TaskTagManager(ctx)
-        self.tasks = TaskManager(ctx)
-        self.assignments = AssignmentManager(ctx)
-        self.data_collections = DataCollectionManager(ctx)
-        self.data_files = DataFileManager(ctx)
-        self.data_units = DataUnitManager(ctx)
-        self.plugins = PluginManager(ctx)
-        self.plugin_releases = PluginReleaseManager(ctx)
-        self.jobs = JobManager(ctx)
-        self.models = ModelManager(ctx)
-        self.storages = StorageManager(ctx)
-        self.ground_truth_datasets = GroundTruthDatasetManager(ctx)
-        self.ground_truth_versions = GroundTruthVersionManager(ctx)
-        self.ground_truth_events = GroundTruthEventManager(ctx)
-        self.agents = AgentManager(ctx)
-        managers: list[ReadManager[Any]] = [
-            self.projects,
-            self.task_tags,
-            self.tasks,
-            self.assignments,
-            self.data_collections,
-            self.data_files,
-            self.data_units,
-            self.plugins,
-            self.plugin_releases,
-            self.jobs,
-            self.models,
-            self.storages,
-            self.ground_truth_datasets,
-            self.ground_truth_versions,
-            self.ground_truth_events,
-            self.agents,
-        ]
-        ctx.managers.update({m.endpoint.name: m for m in managers})
+        # One manager per family of the registry (``Managers`` types the attributes for mypy).
+        for name, family in FAMILIES.items():
+            manager = family(ctx)
+            ctx.register(manager)
+            setattr(self, name, manager)
         self.uploads = UploadManager(ctx)
 
     # -- lifecycle ---------------------------------------------------------------------------

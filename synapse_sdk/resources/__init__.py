@@ -1,8 +1,33 @@
 """Typed resources (attrs classes), their managers and endpoint declarations, one module per
-family. ``ENDPOINTS`` lists every declaration (used by the client, docs and parity tests)."""
+family. :class:`Managers` is the registry of families; ``ENDPOINTS`` lists every declaration
+(used by the client, docs and parity tests)."""
 
-from synapse_sdk._endpoint import Endpoint
-from synapse_sdk.resources._base import Record, Resource
+from synapse_sdk.resources import (
+    data,
+    data_files,
+    ground_truth,
+    integration,
+    ml,
+    plugin_releases,
+    projects,
+    tasks,
+)
+from synapse_sdk.resources._base import (
+    BaseResource,
+    DeletableResource,
+    Record,
+    Resource,
+    SavableResource,
+)
+from synapse_sdk.resources._capabilities import (
+    CreateManager,
+    DetailManager,
+    DetailUpdateManager,
+    Manager,
+    UnlistedManager,
+    UpdateManager,
+)
+from synapse_sdk.resources._context import ClientContext
 from synapse_sdk.resources._enums import (
     AssignmentReviewStatus,
     AssignmentStatus,
@@ -17,144 +42,56 @@ from synapse_sdk.resources._enums import (
     StorageProvider,
     TaskStatus,
 )
-from synapse_sdk.resources._manager import ClientContext, Manager, ReadManager
-from synapse_sdk.resources.data import (
-    DATA_COLLECTIONS,
-    DATA_FILES,
-    DATA_UNITS,
-    DataCollection,
-    DataCollectionManager,
-    DataFile,
-    DataFileManager,
-    DataUnit,
-    DataUnitFile,
-    DataUnitManager,
-    FileSpecification,
-)
-from synapse_sdk.resources.integration import (
-    AGENTS,
-    JOBS,
-    PLUGIN_RELEASES,
-    PLUGINS,
-    Agent,
-    AgentManager,
-    Job,
-    JobLog,
-    JobManager,
-    Plugin,
-    PluginManager,
-    PluginRelease,
-    PluginReleaseManager,
-)
-from synapse_sdk.resources.ml import (
-    GROUND_TRUTH_DATASETS,
-    GROUND_TRUTH_EVENTS,
-    GROUND_TRUTH_VERSIONS,
-    MODELS,
-    STORAGES,
-    GroundTruthDataset,
-    GroundTruthDatasetManager,
-    GroundTruthEvent,
-    GroundTruthEventManager,
-    GroundTruthVersion,
-    GroundTruthVersionManager,
-    Model,
-    ModelManager,
-    Storage,
-    StorageManager,
-)
-from synapse_sdk.resources.projects import (
-    PROJECTS,
-    TASK_TAGS,
-    Project,
-    ProjectManager,
-    TaskTag,
-    TaskTagManager,
-)
-from synapse_sdk.resources.tasks import (
-    ASSIGNMENTS,
-    TASKS,
-    Assignment,
-    AssignmentManager,
-    Task,
-    TaskManager,
-)
-
-#: Every endpoint family's declaration, keyed by manager name.
-ENDPOINTS: dict[str, Endpoint] = {
-    e.name: e
-    for e in (
-        PROJECTS,
-        TASK_TAGS,
-        TASKS,
-        ASSIGNMENTS,
-        DATA_COLLECTIONS,
-        DATA_FILES,
-        DATA_UNITS,
-        PLUGINS,
-        PLUGIN_RELEASES,
-        JOBS,
-        AGENTS,
-        MODELS,
-        STORAGES,
-        GROUND_TRUTH_DATASETS,
-        GROUND_TRUTH_VERSIONS,
-        GROUND_TRUTH_EVENTS,
-    )
-}
+from synapse_sdk.resources._manager import BaseManager, ReadManager
+from synapse_sdk.resources._registry import ENDPOINTS, FAMILIES, Managers
+from synapse_sdk.resources._relations import ForeignKey, Related
+from synapse_sdk.resources.data import *  # noqa: F403
+from synapse_sdk.resources.data_files import *  # noqa: F403
+from synapse_sdk.resources.ground_truth import *  # noqa: F403
+from synapse_sdk.resources.integration import *  # noqa: F403
+from synapse_sdk.resources.ml import *  # noqa: F403
+from synapse_sdk.resources.plugin_releases import *  # noqa: F403
+from synapse_sdk.resources.projects import *  # noqa: F403
+from synapse_sdk.resources.tasks import *  # noqa: F403
 
 __all__ = [
     "ENDPOINTS",
-    "Agent",
-    "AgentManager",
-    "Assignment",
-    "AssignmentManager",
+    "FAMILIES",
     "AssignmentReviewStatus",
     "AssignmentStatus",
+    "BaseManager",
+    "BaseResource",
     "ClientContext",
-    "DataCollection",
+    "CreateManager",
     "DataCollectionCategory",
-    "DataCollectionManager",
-    "DataFile",
-    "DataFileManager",
-    "DataUnit",
-    "DataUnitFile",
-    "DataUnitManager",
-    "FileSpecification",
+    "DeletableResource",
+    "DetailManager",
+    "DetailUpdateManager",
     "FileType",
+    "ForeignKey",
     "GroundTruthCategory",
-    "GroundTruthDataset",
-    "GroundTruthDatasetManager",
-    "GroundTruthEvent",
-    "GroundTruthEventManager",
-    "GroundTruthVersion",
-    "GroundTruthVersionManager",
-    "Job",
-    "JobLog",
-    "JobManager",
     "JobStatus",
     "LogLevel",
     "Manager",
-    "Model",
-    "ModelManager",
-    "Plugin",
+    "Managers",
     "PluginCategory",
-    "PluginManager",
-    "PluginRelease",
-    "PluginReleaseManager",
-    "Project",
     "ProjectCategory",
-    "ProjectManager",
     "ReadManager",
     "Record",
+    "Related",
     "Resource",
-    "Storage",
+    "SavableResource",
     "StorageCategory",
-    "StorageManager",
     "StorageProvider",
-    "Task",
-    "TaskManager",
     "TaskStatus",
-    "TaskTag",
-    "TaskTagManager",
+    "UnlistedManager",
+    "UpdateManager",
 ]
+__all__ += data.__all__
+__all__ += data_files.__all__
+__all__ += ground_truth.__all__
+__all__ += integration.__all__
+__all__ += ml.__all__
+__all__ += plugin_releases.__all__
+__all__ += projects.__all__
+__all__ += tasks.__all__

@@ -1,5 +1,10 @@
-"""Base classes of the typed resources: ``Record`` (a value read from the wire) and ``Resource``
-(an addressable object with an id and a manager: refresh, save, delete, lazy loading).
+"""Base classes of the typed resources: ``Record`` (a value read from the wire) and the resource
+chain, which mirrors the managers' capabilities (a method exists only where the endpoint has it):
+
+* ``BaseResource`` -- an object with an id and a manager (identity, change tracking, display);
+* ``Resource`` -- adds ``fetch()``, ``refresh()`` and lazy loading (endpoints with a detail route);
+* ``SavableResource`` -- adds ``save()`` (endpoints with PUT or PATCH);
+* ``DeletableResource`` -- adds ``delete()`` (endpoints with DELETE).
 
 Resources are slotted attrs classes with fully annotated fields. Three things are special:
 
@@ -26,11 +31,20 @@ from synapse_sdk._query._display import render_card
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from synapse_sdk.resources._manager import ReadManager
+    from synapse_sdk.resources._manager import BaseManager
 
-__all__ = ["Record", "Resource", "fk", "wire"]
+__all__ = [
+    "BaseResource",
+    "DeletableResource",
+    "Record",
+    "Resource",
+    "SavableResource",
+    "fk",
+    "wire",
+]
 
 _MISSING = object()
+_PRIVATE = ("_manager", "_raw", "_cache")
 
 
 def wire(name: str, **kwargs: Any) -> Any:
@@ -39,13 +53,14 @@ def wire(name: str, **kwargs: Any) -> Any:
     return attrs.field(metadata=metadata, **kwargs)
 
 
-def fk(name: str, target: str, **kwargs: Any) -> Any:
-    """A foreign-key id field: wire key ``name``, pointing at the manager ``target``.
+def fk(name: str, **kwargs: Any) -> Any:
+    """A foreign-key id field with the wire key ``name`` (``project_id = fk("project")``).
 
     The server may also send the key expanded to an object (``?expand=``); the id is kept in the
-    field and the object is cached for the matching navigation property.
+    field and the object is cached for the :class:`~synapse_sdk.resources._relations.ForeignKey`
+    that navigates it.
     """
-    metadata = {**kwargs.pop("metadata", {}), "wire": name, "fk": target}
+    metadata = {**kwargs.pop("metadata", {}), "wire": name, "fk": True}
     kwargs.setdefault("default", None)
     return attrs.field(metadata=metadata, **kwargs)
 
@@ -95,45 +110,32 @@ class Record:
         return render_card(type(self).__name__, None, self._loaded_items(), extra=len(self.extra))
 
 
-class Resource(Record):
-    """An object with an id on a REST endpoint: ``refresh()``, ``save()``, ``delete()``.
+class BaseResource(Record):
+    """An object with an id on a REST endpoint, bound to the manager that built it.
 
-    Equality and hashing follow the identity on the server: same type and same id.
+    Equality and hashing follow the identity on the server: same type and same id. Fields the
+    server did not send stay unset (a family without a detail route cannot load them).
     """
 
     __slots__ = ("_cache", "_manager", "_raw")
 
     if TYPE_CHECKING:
         id: Any
-        _manager: ReadManager[Any] | None
+        _manager: BaseManager[Any] | None
         _raw: dict[str, Any] | None
         _cache: dict[str, Any] | None
     else:
 
         def __getattr__(self, name: str) -> Any:
-            # Only reached for *unset* slots: private state not yet set, or a field the server
-            # did not send (partial object / stub). Loaded objects never come here.
-            if name in ("_manager", "_raw", "_cache"):
+            # Only reached for *unset* slots.
+            if name in _PRIVATE:
                 return None
             if name.startswith("__") or name not in attrs.fields_dict(type(self)):
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            manager = self._manager
-            if manager is None or name == "id":
-                raise AttributeError(
-                    f"{type(self).__name__}.{name} was not loaded and the object has no client"
-                )
-            self._load()
-            try:
-                return object.__getattribute__(self, name)
-            except AttributeError:
-                raise AttributeError(
-                    f"the server's {type(self).__name__} has no field {name!r}"
-                ) from None
-
-    def _load(self) -> None:
-        manager = self._require_manager()
-        raw = manager.fetch_json(self.id)
-        self._apply(raw)
+            raise AttributeError(
+                f"{type(self).__name__}.{name} was not sent by the server (its endpoint has no "
+                "detail route to load it from)"
+            )
 
     def _apply(self, raw: dict[str, Any]) -> None:
         """Replace the object's state with a fresh wire row (as received from the server)."""
@@ -145,7 +147,7 @@ class Resource(Record):
         plan_for(type(self)).fill(self, raw)
         object.__setattr__(self, "_raw", raw)
 
-    def _require_manager(self) -> ReadManager[Any]:
+    def _require_manager(self) -> BaseManager[Any]:
         manager = self._manager
         if manager is None:
             raise RuntimeError(
@@ -161,17 +163,6 @@ class Resource(Record):
             f.wire in self._raw for f in plan_for(type(self)).fields
         )
 
-    def fetch(self) -> Self:
-        """Load the object if it is a stub or partial; return it."""
-        if not self.is_loaded:
-            self._load()
-        return self
-
-    def refresh(self) -> Self:
-        """Reload every field from the server; return the object."""
-        self._load()
-        return self
-
     def changes(self) -> dict[str, Any]:
         """The wire fields that differ from what the server last sent (nested edits included)."""
         current = self.to_dict()
@@ -179,36 +170,6 @@ class Resource(Record):
         # Compare with the raw row as this SDK would write it (timestamps normalised etc.).
         baseline = plan.to_wire(plan.build(self._raw)) if self._raw else {}
         return {k: v for k, v in current.items() if baseline.get(k, _MISSING) != v}
-
-    def save(self) -> Self:
-        """Send the changed fields (PATCH, or PUT where the endpoint only has that); return self.
-
-        Nothing is sent when nothing changed.
-        """
-        manager = self._require_manager()
-        changed = self.changes()
-        if not changed:
-            return self
-        raw = manager.save_json(self.id, changed, self.to_dict())
-        if isinstance(raw, dict):
-            self._apply(raw)
-        return self
-
-    def delete(self) -> None:
-        """Delete the object on the server."""
-        self._require_manager().delete_json(self.id)
-
-    def _related(self, attr: str, target: str) -> Any:
-        """The object a foreign key points at: the expanded copy if the server sent one, else a
-        stub that loads on first use. ``None`` when the key is null."""
-        pk = getattr(self, attr)
-        if pk is None:
-            return None
-        manager = self._require_manager().related(target)
-        cached = (self._cache or {}).get(attr)
-        if cached is not None:
-            return manager.build(cached[1])
-        return manager.ref(pk)
 
     def __repr__(self) -> str:
         try:
@@ -246,6 +207,78 @@ class Resource(Record):
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash((type(self), _get(self, "id")))
+
+
+class Resource(BaseResource):
+    """A resource whose endpoint has a detail route: ``fetch()``, ``refresh()``, lazy loading."""
+
+    __slots__ = ()
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for *unset* slots: private state not yet set, or a field the server
+            # did not send (partial object / stub). Loaded objects never come here.
+            if name in _PRIVATE:
+                return None
+            if name.startswith("__") or name not in attrs.fields_dict(type(self)):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            manager = self._manager
+            if manager is None or name == "id":
+                raise AttributeError(
+                    f"{type(self).__name__}.{name} was not loaded and the object has no client"
+                )
+            self._load()
+            try:
+                return object.__getattribute__(self, name)
+            except AttributeError:
+                raise AttributeError(
+                    f"the server's {type(self).__name__} has no field {name!r}"
+                ) from None
+
+    def _load(self) -> None:
+        self._apply(self._require_manager()._fetch_json(self.id))
+
+    def fetch(self) -> Self:
+        """Load the object if it is a stub or partial; return it."""
+        if not self.is_loaded:
+            self._load()
+        return self
+
+    def refresh(self) -> Self:
+        """Reload every field from the server; return the object."""
+        self._load()
+        return self
+
+
+class SavableResource(Resource):
+    """A resource whose endpoint can be updated: ``save()`` sends the changed fields."""
+
+    __slots__ = ()
+
+    def save(self) -> Self:
+        """Send the changed fields (PATCH, or PUT where the endpoint only has that); return self.
+
+        Nothing is sent when nothing changed.
+        """
+        manager = self._require_manager()
+        changed = self.changes()
+        if not changed:
+            return self
+        raw = manager._save_json(self.id, changed, self.to_dict())
+        if isinstance(raw, dict):
+            self._apply(raw)
+        return self
+
+
+class DeletableResource(SavableResource):
+    """A resource whose endpoint has DELETE: ``delete()``."""
+
+    __slots__ = ()
+
+    def delete(self) -> None:
+        """Delete the object on the server."""
+        self._require_manager()._delete_json(self.id)
 
 
 def _get(obj: object, name: str) -> Any:

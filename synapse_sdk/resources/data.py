@@ -1,5 +1,4 @@
-"""Data collections, data files and data units (``data_collections/``, ``data_files/``,
-``data_units/``)."""
+"""Data collections and data units (``data_collections/``, ``data_units/``)."""
 
 from __future__ import annotations
 
@@ -11,40 +10,39 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
-from synapse_sdk._endpoint import Action, Endpoint
+from synapse_sdk._endpoint import Endpoint
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import QuerySet
 from synapse_sdk._transfer import (
     DEFAULT_CHUNK_SIZE,
     UploadInput,
     UploadReport,
-    download_file,
-    download_files,
-    resolve_target,
     upload_to_collection,
 )
 from synapse_sdk.resources._base import Record, Resource, fk
+from synapse_sdk.resources._capabilities import CreateManager, DetailManager
 from synapse_sdk.resources._enums import DataCollectionCategory, FileType
 from synapse_sdk.resources._files import (
     DataUnitFile,
-    checked_size,
     download_items,
     loaded_field,
 )
-from synapse_sdk.resources._manager import Manager, ReadManager
+from synapse_sdk.resources._relations import ForeignKey, Related
+from synapse_sdk.resources.data_files import (  # their old home (kept importable)
+    DATA_FILES as DATA_FILES,
+)
+from synapse_sdk.resources.data_files import DataFile as DataFile
+from synapse_sdk.resources.data_files import DataFileManager as DataFileManager
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = [
     "DATA_COLLECTIONS",
-    "DATA_FILES",
     "DATA_UNITS",
     "DataCollection",
     "DataCollectionFilters",
     "DataCollectionManager",
-    "DataFile",
-    "DataFileManager",
     "DataUnit",
     "DataUnitFile",
     "DataUnitFilters",
@@ -94,13 +92,8 @@ class DataCollection(Resource):
     count_projects: int | None = None
     file_specifications: list[FileSpecification] = attrs.field(factory=list)
 
-    @property
-    def data_units(self) -> DataUnitManager:
-        """The collection's data units: ``collection.data_units.all()``."""
-        result: DataUnitManager = (
-            self._require_manager().related("data_units").scoped(data_collection=self.id)
-        )
-        return result
+    data_units = Related["DataUnitManager"]("data_collection")
+    """The collection's data units: ``collection.data_units.all()``."""
 
     def spec(self, name: str) -> FileSpecification:
         """The file specification called ``name``.
@@ -150,23 +143,15 @@ class DataCollection(Resource):
         manager = self._require_manager()
         specs = self.file_specifications
         if not specs:
-            raw = manager.fetch_json(self.id, {"expand": "file_specifications"})
-            specs = manager.build(raw).file_specifications
-        data_files = manager.related("data_files")
-        units = manager.related("data_units")
-        assert isinstance(data_files, DataFileManager) and isinstance(units, DataUnitManager)
-        return upload_to_collection(
-            manager._ctx.session,
-            collection_id=self.id,
-            specs=specs,
-            items=files,
-            data_files_path=DATA_FILES.path,
-            create_units=units.create_json,
-            build_unit=units.build,
-            verify=data_files.verify_checksums if skip_existing else None,
+            specs = manager._get(self.id, ("file_specifications",), ()).file_specifications
+        return manager.related(DataUnitManager)._upload(
+            self.id,
+            specs,
+            files,
             parallel=parallel,
             batch_size=batch_size,
             chunk_size=chunk_size,
+            skip_existing=skip_existing,
             progress=progress,
         )
 
@@ -188,7 +173,7 @@ DATA_COLLECTIONS = Endpoint(
 )
 
 
-class DataCollectionManager(ReadManager[DataCollection]):
+class DataCollectionManager(DetailManager[DataCollection, int]):
     """``client.data_collections``."""
 
     endpoint = DATA_COLLECTIONS
@@ -200,104 +185,19 @@ class DataCollectionManager(ReadManager[DataCollection]):
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
-class DataFile(Resource):
-    """An uploaded file (``checksum`` is the MD5 of its bytes)."""
-
-    id: int
-    checksum: str = ""
-    file: str | None = None
-    size: int | None = None
-    meta: dict[str, Any] | None = None
-    created_at: dt.datetime | None = None
-
-    def download(
-        self,
-        dest: str | os.PathLike[str],
-        *,
-        overwrite: bool = False,
-        max_bytes: int | None = None,
-        deadline: float | None = None,
-        progress: ProgressLike = None,
-    ) -> Path:
-        """Download the file (streamed, resumable, MD5-checked, no auth headers sent).
-
-        Args:
-            dest: A directory (the file keeps its safe base name) or a file path.
-            overwrite: Replace an existing file.
-            max_bytes: Refuse a larger file.
-            deadline: Seconds for the whole download.
-            progress: ``True`` for a bar, or a ``(done, total)`` callback.
-
-        Returns:
-            The downloaded file's path.
-
-        Raises:
-            ValueError: The data file has no URL.
-            OriginError: The URL is not one the SDK downloads from (before any request).
-            ResponseValidationError: ``size`` is not a size (before any request).
-            FileExistsError: The target exists and ``overwrite`` is False (before any request).
-            IntegrityError: The bytes do not match ``checksum``/``size``.
-        """
-        url = loaded_field(self, "file")
-        if not url:
-            raise ValueError(f"data file {self.id} has no file URL to download")
-        return download_file(
-            self._require_manager()._ctx.session,
-            url,
-            resolve_target(dest, url),
-            overwrite=overwrite,
-            max_bytes=max_bytes,
-            deadline=deadline,
-            md5=loaded_field(self, "checksum"),
-            size=checked_size(loaded_field(self, "size"), "size"),
-            progress=progress,
-        )
-
-
-DATA_FILES = Endpoint(
-    name="data_files",
-    path="data_files/",
-    ops=frozenset({"get", "create"}),
-    actions={"verify_checksums": Action("POST", "verify_checksums/", detail=False)},
-)
-
-
-class DataFileManager(Manager[DataFile]):
-    """``client.data_files``: ``get``, ``verify_checksums``; uploads live in ``client.uploads``."""
-
-    endpoint = DATA_FILES
-    resource = DataFile
-
-    def verify_checksums(self, checksums: Sequence[str]) -> set[str]:
-        """Which of ``checksums`` (MD5 hex) the server already has, in batches of 1,000."""
-        found: set[str] = set()
-        items = list(checksums)
-        for item in items:
-            if not isinstance(item, str):
-                raise TypeError(f"checksums must be strings, got {type(item).__name__}")
-        for i in range(0, len(items), 1000):
-            raw = self.action_json("verify_checksums", json={"checksums": items[i : i + 1000]})
-            found.update(raw.get("existing_checksums", []) if isinstance(raw, dict) else [])
-        return found
-
-
-@attrs.define(kw_only=True, eq=False, repr=False)
 class DataUnit(Resource):
     """A set of files (one per file specification) forming one item to annotate."""
 
     id: int
-    data_collection_id: int | None = fk("data_collection", "data_collections")
+    data_collection_id: int | None = fk("data_collection")
     group: int | None = None
     checksum: str | None = None
     meta: dict[str, Any] | None = None
     files: dict[str, DataUnitFile] = attrs.field(factory=dict)
     created: dt.datetime | None = None
 
-    @property
-    def data_collection(self) -> DataCollection | None:
-        """The unit's data collection (loaded on first use)."""
-        result: DataCollection | None = self._related("data_collection_id", "data_collections")
-        return result
+    data_collection = ForeignKey["DataCollection"]("data_collection_id")
+    """The unit's data collection (loaded on first use)."""
 
     def download(
         self,
@@ -335,8 +235,7 @@ class DataUnit(Resource):
             IntegrityError, ResponseError, DeadlineExceededError, ClientError: A download failed.
         """
         items = download_items(self.id, loaded_field(self, "files") or {}, specs)
-        return download_files(
-            self._require_manager()._ctx.session,
+        return self._require_manager()._download_files(
             items,
             dest_dir,
             overwrite=overwrite,
@@ -380,7 +279,7 @@ DATA_UNITS = Endpoint(
 )
 
 
-class DataUnitManager(Manager[DataUnit]):
+class DataUnitManager(CreateManager[DataUnit, int]):
     """``client.data_units``: listing, ``get`` and ``create_many``."""
 
     endpoint = DATA_UNITS
@@ -399,3 +298,32 @@ class DataUnitManager(Manager[DataUnit]):
         raw = self.create_json(items)
         rows = raw if isinstance(raw, list) else [raw]
         return [self.build(row) for row in rows]
+
+    def _upload(
+        self,
+        collection_id: int,
+        specs: Sequence[FileSpecification],
+        files: Sequence[UploadInput],
+        *,
+        parallel: int,
+        batch_size: int,
+        chunk_size: int,
+        skip_existing: bool,
+        progress: ProgressLike,
+    ) -> UploadReport[DataUnit]:
+        """The engine behind ``DataCollection.upload``: files to data files, then units."""
+        data_files = self.related(DataFileManager)
+        return upload_to_collection(
+            self._ctx.session,
+            collection_id=collection_id,
+            specs=specs,
+            items=files,
+            data_files_path=data_files.endpoint.path,
+            create_units=self.create_json,
+            build_unit=self.build,
+            verify=data_files.verify_checksums if skip_existing else None,
+            parallel=parallel,
+            batch_size=batch_size,
+            chunk_size=chunk_size,
+            progress=progress,
+        )

@@ -1,5 +1,5 @@
-"""Plugins, plugin releases, jobs and agents (``plugins/``, ``plugin_releases/``, ``jobs/``,
-``agents/``)."""
+"""Plugins, jobs and agents (``plugins/``, ``jobs/``, ``agents/``); plugin releases are in
+:mod:`synapse_sdk.resources.plugin_releases`."""
 
 from __future__ import annotations
 
@@ -13,18 +13,25 @@ import attrs
 from synapse_sdk._endpoint import Action, Endpoint
 from synapse_sdk._progress import ProgressLike, reporter
 from synapse_sdk._query import QuerySet
-from synapse_sdk.resources._base import Record, Resource, fk
+from synapse_sdk.resources._base import BaseResource, Record, SavableResource, fk
+from synapse_sdk.resources._capabilities import DetailUpdateManager, UpdateManager
 from synapse_sdk.resources._enums import JobStatus, LogLevel, PluginCategory
-from synapse_sdk.resources._manager import Manager, ReadManager
+from synapse_sdk.resources._manager import ReadManager
+from synapse_sdk.resources._relations import ForeignKey, Related
+from synapse_sdk.resources.plugin_releases import (  # their old home (kept importable)
+    PLUGIN_RELEASES as PLUGIN_RELEASES,
+)
+from synapse_sdk.resources.plugin_releases import PluginRelease as PluginRelease
+from synapse_sdk.resources.plugin_releases import PluginReleaseManager as PluginReleaseManager
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
 
 __all__ = [
     "AGENTS",
     "JOBS",
     "PLUGINS",
-    "PLUGIN_RELEASES",
     "Agent",
     "AgentFilters",
     "AgentManager",
@@ -35,14 +42,11 @@ __all__ = [
     "Plugin",
     "PluginFilters",
     "PluginManager",
-    "PluginRelease",
-    "PluginReleaseFilters",
-    "PluginReleaseManager",
 ]
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
-class Plugin(Resource):
+class Plugin(SavableResource):
     """A plugin (code that runs as jobs on agents)."""
 
     id: int
@@ -70,17 +74,11 @@ class Plugin(Resource):
             payload["action"] = action
         if params is not None:
             payload["params"] = params
-        raw = self._require_manager().action_json("run", self.id, json=payload)
-        job: Job = self._require_manager().related("jobs").build(raw)
-        return job
+        manager = self._require_manager()
+        return manager.related(JobManager).build(manager.action_json("run", self.id, json=payload))
 
-    @property
-    def releases(self) -> PluginReleaseManager:
-        """The plugin's releases: ``plugin.releases.all()``."""
-        result: PluginReleaseManager = (
-            self._require_manager().related("plugin_releases").scoped(plugin=self.id)
-        )
-        return result
+    releases = Related["PluginReleaseManager"]("plugin")
+    """The plugin's releases: ``plugin.releases.all()``."""
 
 
 class PluginFilters(TypedDict, total=False):
@@ -106,7 +104,7 @@ PLUGINS = Endpoint(
 )
 
 
-class PluginManager(Manager[Plugin]):
+class PluginManager(UpdateManager[Plugin, int]):
     """``client.plugins``: ``get``, ``create``, ``update`` (PUT) and ``run``."""
 
     endpoint = PLUGINS
@@ -118,58 +116,7 @@ class PluginManager(Manager[Plugin]):
 
     def run(self, plugin: int | str, **body: Any) -> Job:
         """Run plugin ``plugin`` (id or code) with ``body`` and return the job it started."""
-        raw = self.action_json("run", plugin, json=body)
-        job: Job = self.related("jobs").build(raw)
-        return job
-
-
-@attrs.define(kw_only=True, eq=False, repr=False)
-class PluginRelease(Resource):
-    """A released version of a plugin."""
-
-    id: int
-    plugin_id: int | None = fk("plugin", "plugins")
-    version: str = ""
-    config: dict[str, Any] | None = None
-    requirements: list[str] = attrs.field(factory=list)
-    debug: bool = False
-    readme: str | None = None
-    file: str | None = None
-    created: dt.datetime | None = None
-
-    @property
-    def plugin(self) -> Plugin | None:
-        """The released plugin (embedded with ``expand("plugin")``, else loaded on use)."""
-        result: Plugin | None = self._related("plugin_id", "plugins")
-        return result
-
-
-class PluginReleaseFilters(TypedDict, total=False):
-    """Filters of ``client.plugin_releases.filter()``."""
-
-    plugin: int | str
-    """Releases of this plugin, by id or by code."""
-
-
-PLUGIN_RELEASES = Endpoint(
-    name="plugin_releases",
-    path="plugin_releases/",
-    id_kind="lookup",
-    ops=frozenset({"get", "list", "create"}),
-    filters=PluginReleaseFilters,
-    expand=frozenset({"plugin"}),
-)
-
-
-class PluginReleaseManager(Manager[PluginRelease]):
-    """``client.plugin_releases``: by id or ``"code@version"``."""
-
-    endpoint = PLUGIN_RELEASES
-    resource = PluginRelease
-
-    def filter(self, **filters: Unpack[PluginReleaseFilters]) -> QuerySet[PluginRelease]:
-        """Releases matching ``filters``: ``filter(plugin="my-plugin")`` (id or code; lazy)."""
-        return self._filter(filters)
+        return self.related(JobManager).build(self.action_json("run", plugin, json=body))
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
@@ -183,12 +130,12 @@ class JobLog(Record):
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
-class Job(Resource):
+class Job(SavableResource):
     """A plugin run. ``wait()`` polls until it finishes."""
 
     id: int
-    plugin_release_id: int | None = fk("plugin_release", "plugin_releases")
-    plugin_id: int | None = fk("plugin", "plugins")
+    plugin_release_id: int | None = fk("plugin_release")
+    plugin_id: int | None = fk("plugin")
     action: str | None = None
     status: JobStatus | str | None = None
     params: dict[str, Any] | None = None
@@ -199,6 +146,11 @@ class Job(Resource):
     created: dt.datetime | None = None
     started: dt.datetime | None = None
     finished: dt.datetime | None = None
+
+    plugin_release = ForeignKey["PluginRelease"]("plugin_release_id")
+    """The plugin release the job runs (loaded on first use)."""
+    plugin = ForeignKey["Plugin"]("plugin_id")
+    """The plugin the job runs (loaded on first use)."""
 
     @property
     def is_finished(self) -> bool:
@@ -315,8 +267,8 @@ JOBS = Endpoint(
 )
 
 
-class JobManager(ReadManager[Job]):
-    """``client.jobs``: listing, ``get``, ``update`` (PATCH)."""
+class JobManager(DetailUpdateManager[Job, int]):
+    """``client.jobs``: listing, ``get``, ``update`` (PATCH: status, progress_record ...)."""
 
     endpoint = JOBS
     resource = Job
@@ -325,13 +277,9 @@ class JobManager(ReadManager[Job]):
         """Jobs matching ``filters`` (lazy)."""
         return self._filter(filters)
 
-    def update(self, pk: int, **data: Any) -> Job:
-        """Change a job (status, progress_record, result ...) with PATCH."""
-        return self.build(self.update_json(pk, data, partial=True))
-
 
 @attrs.define(kw_only=True, eq=False, repr=False)
-class Agent(Resource):
+class Agent(BaseResource):
     """An agent that runs jobs."""
 
     id: int

@@ -1,41 +1,44 @@
-"""Models, storages and ground truth (``models/``, ``storages/``, ``ground_truth_datasets/``,
-``ground_truth_dataset_versions/``, ``sdk/ground_truth_events/``)."""
+"""Models and storages (``models/``, ``storages/``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
 from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._http import Timeout
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import QuerySet
-from synapse_sdk._transfer import download_file, resolve_target
+from synapse_sdk._transfer import (
+    DEFAULT_CHUNK_SIZE,
+    ChunkedUploader,
+    check_upload_path,
+    resolve_target,
+)
 from synapse_sdk.resources._base import Resource, fk
-from synapse_sdk.resources._enums import GroundTruthCategory, StorageCategory, StorageProvider
+from synapse_sdk.resources._capabilities import CreateManager
+from synapse_sdk.resources._enums import StorageCategory, StorageProvider
 from synapse_sdk.resources._files import checked_size, loaded_field
-from synapse_sdk.resources._manager import Manager, ReadManager
+from synapse_sdk.resources._relations import ForeignKey
+from synapse_sdk.resources.ground_truth import (  # their old home (kept importable)
+    GROUND_TRUTH_DATASETS as GROUND_TRUTH_DATASETS,
+)
+from synapse_sdk.resources.ground_truth import GROUND_TRUTH_EVENTS as GROUND_TRUTH_EVENTS
+from synapse_sdk.resources.ground_truth import GROUND_TRUTH_VERSIONS as GROUND_TRUTH_VERSIONS
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from synapse_sdk.resources.projects import Project  # noqa: F401 (navigation targets)
+
+
 __all__ = [
-    "GROUND_TRUTH_DATASETS",
-    "GROUND_TRUTH_EVENTS",
-    "GROUND_TRUTH_VERSIONS",
     "MODELS",
     "STORAGES",
-    "GroundTruthDataset",
-    "GroundTruthDatasetManager",
-    "GroundTruthEvent",
-    "GroundTruthEventFilters",
-    "GroundTruthEventManager",
-    "GroundTruthVersion",
-    "GroundTruthVersionManager",
     "Model",
     "ModelFilters",
     "ModelManager",
@@ -53,7 +56,7 @@ class Model(Resource):
     name: str = ""
     description: str | None = None
     category: str | None = None
-    project_id: int | None = fk("project", "projects")
+    project_id: int | None = fk("project")
     plugin: str | None = None
     version: str | None = None
     checkpoint: int | None = None
@@ -62,6 +65,9 @@ class Model(Resource):
     size: int | None = None
     is_released: bool = False
     created: dt.datetime | None = None
+
+    project = ForeignKey["Project"]("project_id")
+    """The model's project (loaded on first use)."""
 
     def download(
         self,
@@ -94,8 +100,7 @@ class Model(Resource):
         url = loaded_field(self, "file")
         if not url:
             raise ValueError(f"model {self.id} has no file to download")
-        return download_file(
-            self._require_manager()._ctx.session,
+        return self._require_manager()._download(
             url,
             resolve_target(dest, url),
             overwrite=overwrite,
@@ -127,8 +132,11 @@ MODELS = Endpoint(
 )
 
 
-class ModelManager(Manager[Model]):
-    """``client.models``: listing, ``get``; ``client.uploads.create_model`` uploads a file."""
+class ModelManager(CreateManager[Model, int]):
+    """``client.models``: listing, ``get`` and ``create`` (uploading the model's file first).
+
+    ``client.uploads.create_model`` is the same operation.
+    """
 
     endpoint = MODELS
     resource = Model
@@ -136,6 +144,54 @@ class ModelManager(Manager[Model]):
     def filter(self, **filters: Unpack[ModelFilters]) -> QuerySet[Model]:
         """Models matching ``filters`` (lazy)."""
         return self._filter(filters)
+
+    def create_json(
+        self,
+        body: Any,
+        *,
+        timeout: Timeout | None = None,
+        file: str | os.PathLike[str] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
+    ) -> Any:
+        """Create a model and return the JSON; a ``file`` path (argument or ``body['file']``)
+        is chunk-uploaded first and referenced by ``chunked_upload``.
+
+        Raises:
+            OSError: The file cannot be read (before any request).
+        """
+        data = dict(body)
+        source = file if file is not None else data.get("file")
+        data.pop("file", None)
+        if source is not None:
+            path = check_upload_path(source)
+            uploader = ChunkedUploader(self._ctx.session, chunk_size=chunk_size, progress=progress)
+            data["chunked_upload"] = uploader.upload(path)["id"]
+        return self._create_json(data, timeout=timeout)
+
+    def create(
+        self,
+        *,
+        file: str | os.PathLike[str] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
+        **data: Any,
+    ) -> Model:
+        """Create a model, uploading its file with the chunked protocol first.
+
+        Args:
+            file: The model archive/weights (a local path), or None.
+            chunk_size: Bytes per chunk.
+            progress: ``True`` for a bar, or a ``(sent, total)`` callback.
+            **data: Wire fields: ``name``, ``plugin`` (code), ``version``, ``checkpoint``,
+                ``configuration``, ``description``, ``project`` ...
+
+        Raises:
+            OSError: The file cannot be read (before any request).
+        """
+        body = self._create_body({**self._scope, **data})
+        raw = self.create_json(body, file=file, chunk_size=chunk_size, progress=progress)
+        return self._build_created(raw)
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
@@ -171,7 +227,7 @@ STORAGES = Endpoint(
 )
 
 
-class StorageManager(Manager[Storage]):
+class StorageManager(CreateManager[Storage, int]):
     """``client.storages``."""
 
     endpoint = STORAGES
@@ -184,157 +240,3 @@ class StorageManager(Manager[Storage]):
     def default(self) -> Storage | None:
         """The tenant's default storage (``is_default``), else the first one, else ``None``."""
         return self.filter(is_default=True).first() or self.all().first()
-
-
-@attrs.define(kw_only=True, eq=False, repr=False)
-class GroundTruthDataset(Resource):
-    """A ground-truth dataset."""
-
-    id: int
-    name: str = ""
-    project_id: int | None = fk("project", "projects")
-    description: str | None = None
-    created: dt.datetime | None = None
-
-    @property
-    def versions(self) -> GroundTruthVersionManager:
-        """The dataset's versions."""
-        result: GroundTruthVersionManager = (
-            self._require_manager()
-            .related("ground_truth_versions")
-            .scoped(ground_truth_dataset=self.id)
-        )
-        return result
-
-
-class GroundTruthDatasetFilters(TypedDict, total=False):
-    """Filters of ``client.ground_truth_datasets.filter()``."""
-
-    project: int
-    """Datasets of this project."""
-    name: str
-    """The dataset with exactly this name."""
-
-
-GROUND_TRUTH_DATASETS = Endpoint(
-    name="ground_truth_datasets",
-    path="ground_truth_datasets/",
-    filters=GroundTruthDatasetFilters,
-)
-
-
-class GroundTruthDatasetManager(ReadManager[GroundTruthDataset]):
-    """``client.ground_truth_datasets``."""
-
-    endpoint = GROUND_TRUTH_DATASETS
-    resource = GroundTruthDataset
-
-    def filter(self, **filters: Unpack[GroundTruthDatasetFilters]) -> QuerySet[GroundTruthDataset]:
-        """Datasets matching ``filters`` (lazy)."""
-        return self._filter(filters)
-
-
-@attrs.define(kw_only=True, eq=False, repr=False)
-class GroundTruthVersion(Resource):
-    """A version of a ground-truth dataset."""
-
-    id: int
-    version: str = ""
-    ground_truth_dataset_id: int | None = fk("ground_truth_dataset", "ground_truth_datasets")
-    description: str | None = None
-    is_archived: bool = False
-    created: dt.datetime | None = None
-
-    @property
-    def events(self) -> QuerySet[GroundTruthEvent]:
-        """The version's ground-truth events (lazy)."""
-        manager = self._require_manager().related("ground_truth_events")
-        assert isinstance(manager, GroundTruthEventManager)
-        return manager.filter(ground_truth_dataset_versions=[self.id])
-
-
-class GroundTruthVersionFilters(TypedDict, total=False):
-    """Filters of ``client.ground_truth_versions.filter()``."""
-
-    ground_truth_dataset: int
-    """Versions of this ground-truth dataset."""
-    is_archived: bool
-    """Archived versions (``True``) or the others (``False``)."""
-
-
-GROUND_TRUTH_VERSIONS = Endpoint(
-    name="ground_truth_versions",
-    path="ground_truth_dataset_versions/",
-    filters=GroundTruthVersionFilters,
-)
-
-
-class GroundTruthVersionManager(ReadManager[GroundTruthVersion]):
-    """``client.ground_truth_versions``."""
-
-    endpoint = GROUND_TRUTH_VERSIONS
-    resource = GroundTruthVersion
-
-    def filter(self, **filters: Unpack[GroundTruthVersionFilters]) -> QuerySet[GroundTruthVersion]:
-        """Versions matching ``filters`` (lazy)."""
-        return self._filter(filters)
-
-
-@attrs.define(kw_only=True, eq=False, repr=False)
-class GroundTruthEvent(Resource):
-    """A ground-truth history event (``id`` repeats across events of one ground truth;
-    ``pgh_id`` is unique)."""
-
-    id: int
-    pgh_id: int | None = None
-    pgh_obj_id: int | None = None
-    pgh_label: str | None = None
-    ground_truth_dataset_id: int | None = fk("ground_truth_dataset", "ground_truth_datasets")
-    ground_truth_dataset_version_id: int | None = fk(
-        "ground_truth_dataset_version", "ground_truth_versions"
-    )
-    data_unit_id: int | None = fk("data_unit", "data_units")
-    category: GroundTruthCategory | str | None = None
-    classes: list[str] = attrs.field(factory=list)
-    data: Any = None
-    files: dict[str, Any] | None = None
-    created: dt.datetime | None = None
-
-
-class GroundTruthEventFilters(TypedDict, total=False):
-    """Filters of ``client.ground_truth_events.filter()``."""
-
-    ground_truth_dataset_versions: int | Sequence[int]
-    """Events in any of these dataset versions (ids)."""
-    ground_truth_dataset: int
-    """Events of this ground-truth dataset."""
-    ground_truth: int
-    """Events of this ground truth (the ``id`` that repeats across its events)."""
-    category: GroundTruthCategory | str
-    """Events in this split (``"train"``, ``"validation"``, ``"test"``)."""
-    categories: Sequence[GroundTruthCategory | str]
-    """Events in any of these splits."""
-    classes: str | Sequence[str]
-    """Events with any of these class names."""
-    data_unit: int
-    """Events on this data unit."""
-
-
-GROUND_TRUTH_EVENTS = Endpoint(
-    name="ground_truth_events",
-    path="sdk/ground_truth_events/",
-    ops=frozenset({"list"}),
-    filters=GroundTruthEventFilters,
-    ordering=frozenset({"id", "pgh_id", "created"}),
-)
-
-
-class GroundTruthEventManager(ReadManager[GroundTruthEvent]):
-    """``client.ground_truth_events`` (``sdk/ground_truth_events/``)."""
-
-    endpoint = GROUND_TRUTH_EVENTS
-    resource = GroundTruthEvent
-
-    def filter(self, **filters: Unpack[GroundTruthEventFilters]) -> QuerySet[GroundTruthEvent]:
-        """Events matching ``filters`` (lazy)."""
-        return self._filter(filters)

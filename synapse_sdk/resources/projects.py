@@ -10,14 +10,16 @@ import attrs
 from synapse_sdk._endpoint import Endpoint
 from synapse_sdk._query import QuerySet
 from synapse_sdk.resources._base import Resource, fk
+from synapse_sdk.resources._capabilities import DetailManager
 from synapse_sdk.resources._enums import ProjectCategory
-from synapse_sdk.resources._manager import ReadManager
+from synapse_sdk.resources._relations import ForeignKey, Related
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from synapse_sdk.resources.data import DataCollection
-    from synapse_sdk.resources.tasks import TaskManager
+    from synapse_sdk.resources.data import DataCollection  # noqa: F401 (navigation targets)
+    from synapse_sdk.resources.tasks import TaskManager  # noqa: F401 (navigation targets)
+
 
 __all__ = [
     "PROJECTS",
@@ -39,7 +41,7 @@ class Project(Resource):
     title: str = ""
     description: str | None = None
     category: ProjectCategory | str | None = None
-    data_collection_id: int | None = fk("data_collection", "data_collections")
+    data_collection_id: int | None = fk("data_collection")
     configuration: dict[str, Any] = attrs.field(factory=dict)
     settings: dict[str, Any] | None = None
     access_level: str | None = None
@@ -47,25 +49,12 @@ class Project(Resource):
     created: dt.datetime | None = None
     task_count: int | None = None
 
-    @property
-    def data_collection(self) -> DataCollection | None:
-        """The project's data collection (loaded on first use)."""
-        result: DataCollection | None = self._related("data_collection_id", "data_collections")
-        return result
-
-    @property
-    def tasks(self) -> TaskManager:
-        """The project's tasks: ``project.tasks.filter(status="completed")``."""
-        result: TaskManager = self._require_manager().related("tasks").scoped(project=self.id)
-        return result
-
-    @property
-    def task_tags(self) -> TaskTagManager:
-        """The project's task tags."""
-        result: TaskTagManager = (
-            self._require_manager().related("task_tags").scoped(project=self.id)
-        )
-        return result
+    data_collection = ForeignKey["DataCollection"]("data_collection_id")
+    """The project's data collection (loaded on first use)."""
+    tasks = Related["TaskManager"]("project")
+    """The project's tasks: ``project.tasks.filter(status="completed")``."""
+    task_tags = Related["TaskTagManager"]("project")
+    """The project's task tags."""
 
 
 class ProjectFilters(TypedDict, total=False):
@@ -91,7 +80,7 @@ PROJECTS = Endpoint(
 )
 
 
-class ProjectManager(ReadManager[Project]):
+class ProjectManager(DetailManager[Project, int]):
     """``client.projects``: ``get(id)``, ``filter(...)``, ``all()``."""
 
     endpoint = PROJECTS
@@ -107,13 +96,16 @@ class TaskTag(Resource):
     """A tag that can be put on tasks and assignments."""
 
     id: int
-    project_id: int | None = fk("project", "projects")
+    project_id: int | None = fk("project")
     name: str = ""
     color: str | None = None
     category: str | None = None
     description: str | None = None
     meta: dict[str, Any] | None = None
     created: dt.datetime | None = None
+
+    project = ForeignKey["Project"]("project_id")
+    """The tag's project (loaded on first use)."""
 
 
 class TaskTagFilters(TypedDict, total=False):
@@ -135,7 +127,7 @@ TASK_TAGS = Endpoint(
 )
 
 
-class TaskTagManager(ReadManager[TaskTag]):
+class TaskTagManager(DetailManager[TaskTag, int]):
     """``client.task_tags``."""
 
     endpoint = TASK_TAGS

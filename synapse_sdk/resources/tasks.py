@@ -11,14 +11,16 @@ import attrs
 from synapse_sdk._endpoint import Action, Endpoint
 from synapse_sdk._query import QuerySet
 from synapse_sdk.resources._base import Resource, fk
+from synapse_sdk.resources._capabilities import CreateManager, DetailManager
 from synapse_sdk.resources._enums import AssignmentReviewStatus, AssignmentStatus, TaskStatus
-from synapse_sdk.resources._manager import Manager, ReadManager
+from synapse_sdk.resources._relations import ForeignKey
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from synapse_sdk.resources.data import DataUnit
-    from synapse_sdk.resources.projects import Project
+    from synapse_sdk.resources.data import DataUnit  # noqa: F401 (navigation targets)
+    from synapse_sdk.resources.projects import Project  # noqa: F401 (navigation targets)
+
 
 __all__ = [
     "ASSIGNMENTS",
@@ -83,8 +85,8 @@ class Task(Taggable):
     """A unit of annotation work on one data unit."""
 
     id: int
-    project_id: int | None = fk("project", "projects")
-    data_unit_id: int | None = fk("data_unit", "data_units")
+    project_id: int | None = fk("project")
+    data_unit_id: int | None = fk("data_unit")
     workshop: int | None = None
     meta: dict[str, Any] | None = None
     data: Any = None
@@ -95,17 +97,10 @@ class Task(Taggable):
     created: dt.datetime | None = None
     modified: dt.datetime | None = None
 
-    @property
-    def project(self) -> Project | None:
-        """The task's project (loaded on first use)."""
-        result: Project | None = self._related("project_id", "projects")
-        return result
-
-    @property
-    def data_unit(self) -> DataUnit | None:
-        """The task's data unit (embedded with ``expand("data_unit")``, else loaded on use)."""
-        result: DataUnit | None = self._related("data_unit_id", "data_units")
-        return result
+    project = ForeignKey["Project"]("project_id")
+    """The task's project (loaded on first use)."""
+    data_unit = ForeignKey["DataUnit"]("data_unit_id")
+    """The task's data unit (embedded with ``expand("data_unit")``, else loaded on use)."""
 
     def annotate(
         self,
@@ -222,7 +217,7 @@ def tasks_body(data: Any, project: int | None = None) -> Any:
     )
 
 
-class TaskManager(Manager[Task]):
+class TaskManager(CreateManager[Task, int]):
     """``client.tasks``: lazy listing from ``sdk/tasks/``, ``get``, ``create``, ``set_tags``."""
 
     endpoint = TASKS
@@ -232,7 +227,7 @@ class TaskManager(Manager[Task]):
         """Tasks matching ``filters`` (lazy; unknown keys raise ``TypeError``)."""
         return self._filter(filters)
 
-    def create_body(self, data: dict[str, Any]) -> Any:
+    def _create_body(self, data: dict[str, Any]) -> Any:
         """``create(project=p, data_unit=u)`` sends the wire form ``{"project", "data": [...]}``."""
         return tasks_body(data)
 
@@ -258,8 +253,8 @@ class Assignment(Taggable):
     """A labeller's (and reviewer's) assignment to a task."""
 
     id: int
-    project_id: int | None = fk("project", "projects")
-    task_id: int | None = fk("task", "tasks")
+    project_id: int | None = fk("project")
+    task_id: int | None = fk("task")
     user: int | None = None
     reviewer: int | None = None
     status_label: AssignmentStatus | str | None = None
@@ -270,11 +265,8 @@ class Assignment(Taggable):
     tags: list[int] = attrs.field(factory=list)
     created: dt.datetime | None = None
 
-    @property
-    def task(self) -> Task | None:
-        """The assignment's task (loaded on first use)."""
-        result: Task | None = self._related("task_id", "tasks")
-        return result
+    task = ForeignKey["Task"]("task_id")
+    """The assignment's task (loaded on first use)."""
 
 
 class AssignmentFilters(TypedDict, total=False):
@@ -337,7 +329,7 @@ ASSIGNMENTS = Endpoint(
 )
 
 
-class AssignmentManager(ReadManager[Assignment]):
+class AssignmentManager(DetailManager[Assignment, int]):
     """``client.assignments``: lazy listing from ``sdk/assignments/``, ``get``, ``set_tags``."""
 
     endpoint = ASSIGNMENTS

@@ -3,15 +3,12 @@ and plugin release archives, on top of the transfer engine in :mod:`synapse_sdk.
 
 from __future__ import annotations
 
-import io
-import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk._exceptions import ResponseValidationError
-from synapse_sdk._http import FileSource, Multipart, Timeout
+from synapse_sdk._http import Timeout
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._transfer import (
     CHUNKED_UPLOADS,
@@ -19,56 +16,18 @@ from synapse_sdk._transfer import (
     ChunkedUpload,
     ChunkedUploader,
     check_upload_path,
-    create_data_file,
 )
-from synapse_sdk.resources._manager import ClientContext
-from synapse_sdk.resources.data import DATA_FILES, DataFile
-from synapse_sdk.resources.integration import PLUGIN_RELEASES, PluginRelease
-from synapse_sdk.resources.ml import MODELS, Model
+from synapse_sdk.resources import (
+    ClientContext,
+    DataFile,
+    DataFileManager,
+    Model,
+    ModelManager,
+    PluginRelease,
+    PluginReleaseManager,
+)
 
 __all__ = ["UploadManager"]
-
-_BLOCK = 1024 * 1024
-
-
-def _form_value(value: Any) -> list[str]:
-    """Encode one multipart form value like the real SDK: dicts as JSON, lists repeated."""
-    if value is None:
-        return []
-    if isinstance(value, bool):
-        return ["True" if value else "False"]
-    if isinstance(value, dict):
-        return [json.dumps(value)]
-    if isinstance(value, list | tuple):
-        return [v for item in value for v in _form_value(item)]
-    return [str(value)]
-
-
-def _stream_of(handle: Any) -> tuple[str, FileSource]:
-    """A multipart source for an open binary file: streamed from its current position when it
-    can seek (each retry rereads it), else read once."""
-    raw_name = getattr(handle, "name", None)
-    name = Path(raw_name).name if isinstance(raw_name, str) and raw_name else "plugin.zip"
-    if isinstance(handle, io.TextIOBase) or isinstance(handle.read(0), str):
-        raise TypeError("the archive must be opened in binary mode ('rb'), not text mode")
-    if not (hasattr(handle, "seekable") and handle.seekable()):
-        payload = handle.read()
-        return name, payload
-    start = handle.tell()
-    size = handle.seek(0, os.SEEK_END) - start
-    handle.seek(start)
-
-    def blocks() -> Iterator[bytes]:
-        handle.seek(start)
-        left = size
-        while left > 0:
-            block = handle.read(min(_BLOCK, left))
-            if not block:
-                return
-            left -= len(block)
-            yield block
-
-    return name, (blocks, size)
 
 
 class UploadManager:
@@ -242,12 +201,11 @@ class UploadManager:
     ) -> dict[str, Any]:
         """Create a data file from a local file; ``chunked=None`` decides by size (50 MiB).
 
-        ``deadline`` bounds a chunked upload's wall-clock time (see :meth:`chunked`).
+        ``deadline`` bounds a chunked upload's wall-clock time (see :meth:`chunked`). The same
+        operation as ``client.data_files.upload_json``.
         """
-        return create_data_file(
-            self._ctx.session,
+        return self._ctx.manager(DataFileManager).upload_json(
             file_path,
-            data_files_path=DATA_FILES.path,
             chunked=chunked,
             chunk_size=chunk_size,
             progress=progress,
@@ -270,13 +228,12 @@ class UploadManager:
             OSError: The file cannot be read (before any request).
             IntegrityError: The server's checksum differs from the local MD5, or the file
                 changed while it was uploaded.
+
+        The same operation as ``client.data_files.upload``.
         """
-        manager = self._ctx.manager("data_files")
-        raw = self.data_file_json(
+        return self._ctx.manager(DataFileManager).upload(
             file_path, chunked=chunked, chunk_size=chunk_size, progress=progress, deadline=deadline
         )
-        built: DataFile = manager.build(raw)
-        return built
 
     def data_unit_item(
         self,
@@ -319,7 +276,7 @@ class UploadManager:
             item["groups"] = list(organized_file["groups"])
         return item
 
-    # -- models and plugin releases --------------------------------------------------------
+    # -- models and plugin releases (their managers' create, under the names of the seed) ----
 
     def model_json(
         self,
@@ -330,16 +287,10 @@ class UploadManager:
         progress: ProgressLike = None,
     ) -> Any:
         """Create a model; a ``file`` path (argument or ``data['file']``) is chunk-uploaded
-        first and referenced by ``chunked_upload`` (decisions.md)."""
-        body = dict(data)
-        source = file if file is not None else body.get("file")
-        body.pop("file", None)
-        if source is not None:
-            path = check_upload_path(source)
-            body["chunked_upload"] = self.chunked_json(
-                path, chunk_size=chunk_size, progress=progress
-            )["id"]
-        return self._ctx.session.request("POST", MODELS.path, json=body).json()
+        first and referenced by ``chunked_upload`` (``client.models.create_json``)."""
+        return self._ctx.manager(ModelManager).create_json(
+            data, file=file, chunk_size=chunk_size, progress=progress
+        )
 
     def create_model(
         self,
@@ -350,7 +301,8 @@ class UploadManager:
         progress: ProgressLike = None,
         **fields: Any,
     ) -> Model:
-        """Create a model, uploading its file with the chunked protocol first.
+        """Create a model, uploading its file with the chunked protocol first: the same as
+        ``client.models.create(name=name, file=file, ...)``.
 
         Args:
             name: The model's name.
@@ -363,38 +315,22 @@ class UploadManager:
         Raises:
             OSError: The file cannot be read (before any request).
         """
-        raw = self.model_json(
-            {"name": name, **fields}, file=file, chunk_size=chunk_size, progress=progress
+        return self._ctx.manager(ModelManager).create(
+            name=name, file=file, chunk_size=chunk_size, progress=progress, **fields
         )
-        model: Model = self._ctx.manager("models").build(_row("models", raw))
-        return model
 
     def plugin_release_json(self, data: Mapping[str, Any], *, file: Any = None) -> Any:
         """Create a plugin release; with an archive (``file`` or ``data['file']``: a path, bytes
         or an open binary file) the request is multipart with the archive (streamed) in part
-        ``file`` and other values as form fields (dicts as JSON)."""
-        body = dict(data)
-        source = file if file is not None else body.get("file")
-        body.pop("file", None)
-        if source is None:
-            return self._ctx.session.request("POST", PLUGIN_RELEASES.path, json=body).json()
-        payload: FileSource
-        if isinstance(source, bytes | bytearray | memoryview):
-            name, payload = "plugin.zip", source
-        elif hasattr(source, "read"):
-            name, payload = _stream_of(source)
-        else:
-            path = check_upload_path(source)
-            name, payload = path.name, path
-        fields = [(key, v) for key, value in body.items() for v in _form_value(value)]
-        multipart = Multipart(fields=fields, files=[("file", name, payload, None)])
-        return self._ctx.session.request("POST", PLUGIN_RELEASES.path, body=multipart).json()
+        ``file`` and other values as form fields (``client.plugin_releases.create_json``)."""
+        return self._ctx.manager(PluginReleaseManager).create_json(data, file=file)
 
     def create_plugin_release(
         self, plugin: str, version: str, *, file: Any = None, **fields: Any
     ) -> PluginRelease:
         """Create a release of plugin ``plugin`` (its code), with an archive when ``file`` is
-        given (a path, bytes or an open binary file; sent multipart, streamed).
+        given (a path, bytes or an open binary file; sent multipart, streamed): the same as
+        ``client.plugin_releases.create(plugin=plugin, version=version, file=file, ...)``.
 
         Args:
             plugin: The plugin's code.
@@ -406,16 +342,6 @@ class UploadManager:
             OSError: The archive path cannot be read (before any request).
             TypeError: ``file`` is a text-mode file.
         """
-        raw = self.plugin_release_json({"plugin": plugin, "version": version, **fields}, file=file)
-        release: PluginRelease = self._ctx.manager("plugin_releases").build(
-            _row("plugin_releases", raw)
+        return self._ctx.manager(PluginReleaseManager).create(
+            plugin=plugin, version=version, file=file, **fields
         )
-        return release
-
-
-def _row(family: str, raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ResponseValidationError(
-            f"{family}/ answered a non-object: {raw!r}"[:300], response=raw
-        )
-    return raw

@@ -43,7 +43,7 @@ def wrong_value_types(c: BackendClient) -> None:
     c.tasks.filter(project="1")  # E: "project" to "filter" of "TaskManager" has incompatible
     c.tasks.filter(is_discarded="no")  # E: "is_discarded" to "filter" of "TaskManager"
     c.models.filter(is_released=1.5)  # E: "is_released" to "filter" of "ModelManager"
-    c.tasks.get(1.5)  # E: to "get" of "ReadManager" has incompatible type "float"
+    c.tasks.get(1.5)  # E: to "get" of "DetailManager" has incompatible type "float"
     c.plugins.get(1).run(action=1)  # E: "action" to "run" of "Plugin" has incompatible type
     c.jobs.get(1).wait(timeout="10")  # E: "timeout" to "wait" of "Job" has incompatible type
     qs = c.tasks.filter(project=1)
@@ -68,3 +68,36 @@ def missing_operations(c: BackendClient) -> None:
     c.projects.delete(1)  # E: "ProjectManager" has no attribute "delete"
     c.jobs.filter(plugin=1).delete()  # E: "QuerySet[Job]" has no attribute "delete"
     c.ground_truth_events.all().update()  # E: "QuerySet[GroundTruthEvent]" has no attribute
+
+
+def unsupported_operations(c: BackendClient) -> None:
+    """Operations the backend's endpoints do not have: absent from the types, not a runtime error."""
+    c.models.delete(1)  # E: "ModelManager" has no attribute "delete"
+    c.tasks.update(1, status="x")  # E: "TaskManager" has no attribute "update"
+    c.agents.get(1)  # E: "AgentManager" has no attribute "get"
+    c.ground_truth_events.get(1)  # E: "GroundTruthEventManager" has no attribute "get"
+    c.data_files.all()  # E: "DataFileManager" has no attribute "all"
+    c.data_files.filter()  # E: "DataFileManager" has no attribute "filter"
+    c.storages.update(1, name="x")  # E: "StorageManager" has no attribute "update"
+    c.jobs.create(action="x")  # E: "JobManager" has no attribute "create"
+    c.tasks.get(1).save()  # E: "Task" has no attribute "save"
+    c.projects.get(1).save()  # E: "Project" has no attribute "save"
+    c.plugins.get(1).delete()  # E: "Plugin" has no attribute "delete"
+    c.ground_truth_events.all()[0].refresh()  # E: "GroundTruthEvent" has no attribute "refresh"
+
+
+def ids_of_the_wrong_kind(c: BackendClient) -> None:
+    """Only families whose backend takes codes accept strings."""
+    c.tasks.get("1")  # E: Argument 1 to "get" of "DetailManager" has incompatible type "str"
+    c.projects.ref("demo")  # E: Argument 1 to "ref" of "DetailManager" has incompatible type
+    c.plugins.get("demo-plugin")  # E: Argument 1 to "get" of "DetailManager" has incompatible
+    c.jobs.update("1", status="x")  # E: Argument 1 to "update" of "DetailUpdateManager" has
+    c.data_files.get("1")  # E: Argument 1 to "get" of "UnlistedManager" has incompatible type
+
+
+def navigation_is_typed(c: BackendClient) -> None:
+    c.tasks.get(1).project.tasks  # E: Item "None" of "Project | None" has no attribute "tasks"
+    c.projects.get(1).tasks.update(1)  # E: "TaskManager" has no attribute "update"
+    c.plugins.get(1).releases.delete(1)  # E: "PluginReleaseManager" has no attribute "delete"
+    c.tasks.scoped(project=1).update(1)  # E: "TaskManager" has no attribute "update"
+    c.tasks.related(int)  # E: Value of type variable "M" of "related" of "BaseManager" cannot be

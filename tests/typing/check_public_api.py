@@ -15,9 +15,11 @@ from typing import Any
 from typing_extensions import assert_type
 
 from synapse_sdk import (
+    Agent,
     Assignment,
     BackendClient,
     DataCollection,
+    DataFile,
     DataUnit,
     GroundTruthDataset,
     GroundTruthEvent,
@@ -36,12 +38,18 @@ from synapse_sdk import (
     TaskTag,
 )
 from synapse_sdk.resources import (
+    AgentManager,
     AssignmentStatus,
+    DataFileManager,
     DataUnitManager,
     GroundTruthCategory,
+    GroundTruthEventManager,
     GroundTruthVersionManager,
+    JobManager,
+    ModelManager,
     PluginReleaseManager,
     ProjectCategory,
+    ProjectManager,
     TaskManager,
     TaskStatus,
     TaskTagManager,
@@ -258,3 +266,45 @@ def filters_from_the_typeddicts(client: BackendClient) -> None:
     assert_type(client.plugin_releases.filter(plugin="demo-plugin"), QuerySet[PluginRelease])
     assert_type(client.plugin_releases.filter(plugin=1), QuerySet[PluginRelease])
     assert_type(client.plugin_releases.filter(), QuerySet[PluginRelease])
+
+
+def registry_and_navigation(client: BackendClient) -> None:
+    """Managers come from the registry; related()/scoped() and every relation are precise."""
+    assert_type(client.jobs, JobManager)
+    assert_type(client.agents, AgentManager)
+    assert_type(client.data_files, DataFileManager)
+    assert_type(client.ground_truth_events, GroundTruthEventManager)
+    assert_type(client.tasks.scoped(project=1), TaskManager)
+    assert_type(client.tasks.related(ProjectManager), ProjectManager)
+    assert_type(client.tasks.related(ProjectManager).get(1), Project)
+    assert_type(client.projects.get(1).tasks.scoped(is_discarded=False), TaskManager)
+    assert_type(client.agents.all(), QuerySet[Agent])
+    assert_type(client.agents.health_check("token"), Any)
+
+    assert_type(client.task_tags.get(1).project, Project | None)
+    job = client.jobs.get(1)
+    assert_type(job.plugin, Plugin | None)
+    assert_type(job.plugin_release, PluginRelease | None)
+    assert_type(job.save(), Job)
+    assert_type(client.models.get(1).project, Project | None)
+    assert_type(client.ground_truth_datasets.get(1).project, Project | None)
+    version = client.ground_truth_versions.get(1)
+    assert_type(version.ground_truth_dataset, GroundTruthDataset | None)
+    event = client.ground_truth_events.filter(ground_truth_dataset=1)[0]
+    assert_type(event.ground_truth_dataset, GroundTruthDataset | None)
+    assert_type(event.ground_truth_dataset_version, GroundTruthVersion | None)
+    assert_type(event.data_unit, DataUnit | None)
+
+
+def one_door_per_endpoint(client: BackendClient) -> None:
+    """Models, data files and plugin releases are written through their managers."""
+    assert_type(client.models.create(name="m", file="weights.bin", chunk_size=1 << 20), Model)
+    assert_type(client.uploads.create_model("m", file="weights.bin"), Model)
+    assert_type(client.models.create_json({"name": "m"}, file="weights.bin"), Any)
+    assert_type(client.data_files.upload("a.jpg"), DataFile)
+    assert_type(client.data_files.create(chunked_upload="u"), DataFile)
+    assert_type(client.data_files.get(1), DataFile)
+    assert_type(client.uploads.data_file("a.jpg"), DataFile)
+    assert_type(client.plugin_releases.create(plugin="p", version="1", file=b"zip"), PluginRelease)
+    assert_type(client.uploads.create_plugin_release("p", "1"), PluginRelease)
+    assert_type(client.plugin_releases.ref("p@1"), PluginRelease)

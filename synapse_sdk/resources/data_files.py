@@ -1,0 +1,148 @@
+"""Data files (``data_files/``): uploaded files, created from a local file or a chunked upload;
+the endpoint has no listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from synapse_sdk._endpoint import Action, Endpoint
+from synapse_sdk._http import Timeout
+from synapse_sdk._progress import ProgressLike
+from synapse_sdk._transfer import DEFAULT_CHUNK_SIZE, create_data_file, resolve_target
+from synapse_sdk.resources._base import Resource
+from synapse_sdk.resources._capabilities import UnlistedManager
+from synapse_sdk.resources._files import checked_size, loaded_field
+
+__all__ = ["DATA_FILES", "DataFile", "DataFileManager"]
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class DataFile(Resource):
+    """An uploaded file (``checksum`` is the MD5 of its bytes)."""
+
+    id: int
+    checksum: str = ""
+    file: str | None = None
+    size: int | None = None
+    meta: dict[str, Any] | None = None
+    created_at: dt.datetime | None = None
+
+    def download(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+        progress: ProgressLike = None,
+    ) -> Path:
+        """Download the file (streamed, resumable, MD5-checked, no auth headers sent).
+
+        Args:
+            dest: A directory (the file keeps its safe base name) or a file path.
+            overwrite: Replace an existing file.
+            max_bytes: Refuse a larger file.
+            deadline: Seconds for the whole download.
+            progress: ``True`` for a bar, or a ``(done, total)`` callback.
+
+        Returns:
+            The downloaded file's path.
+
+        Raises:
+            ValueError: The data file has no URL.
+            OriginError: The URL is not one the SDK downloads from (before any request).
+            ResponseValidationError: ``size`` is not a size (before any request).
+            FileExistsError: The target exists and ``overwrite`` is False (before any request).
+            IntegrityError: The bytes do not match ``checksum``/``size``.
+        """
+        url = loaded_field(self, "file")
+        if not url:
+            raise ValueError(f"data file {self.id} has no file URL to download")
+        return self._require_manager()._download(
+            url,
+            resolve_target(dest, url),
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            deadline=deadline,
+            md5=loaded_field(self, "checksum"),
+            size=checked_size(loaded_field(self, "size"), "size"),
+            progress=progress,
+        )
+
+
+DATA_FILES = Endpoint(
+    name="data_files",
+    path="data_files/",
+    ops=frozenset({"get", "create"}),
+    actions={"verify_checksums": Action("POST", "verify_checksums/", detail=False)},
+)
+
+
+class DataFileManager(UnlistedManager[DataFile, int]):
+    """``client.data_files``: ``get``, ``create`` (from a ``chunked_upload``), ``upload`` (a
+    local file) and ``verify_checksums``; data files cannot be listed."""
+
+    endpoint = DATA_FILES
+    resource = DataFile
+
+    def upload_json(
+        self,
+        file_path: str | os.PathLike[str],
+        *,
+        chunked: bool | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
+        timeout: Timeout | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """Create a data file from a local file; return the JSON. ``chunked=None`` decides by
+        size (50 MiB); ``deadline`` bounds a chunked upload's wall-clock time."""
+        return create_data_file(
+            self._ctx.session,
+            file_path,
+            data_files_path=self.endpoint.path,
+            chunked=chunked,
+            chunk_size=chunk_size,
+            progress=progress,
+            timeout=timeout,
+            deadline=deadline,
+        )
+
+    def upload(
+        self,
+        file_path: str | os.PathLike[str],
+        *,
+        chunked: bool | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: ProgressLike = None,
+        deadline: float | None = None,
+    ) -> DataFile:
+        """Upload a local file as a data file (chunked above 50 MiB) and return it.
+
+        Raises:
+            OSError: The file cannot be read (before any request).
+            IntegrityError: The server's checksum differs from the local MD5, or the file
+                changed while it was uploaded.
+        """
+        raw = self.upload_json(
+            file_path, chunked=chunked, chunk_size=chunk_size, progress=progress, deadline=deadline
+        )
+        return self.build(raw)
+
+    def verify_checksums(self, checksums: Sequence[str]) -> set[str]:
+        """Which of ``checksums`` (MD5 hex) the server already has, in batches of 1,000."""
+        found: set[str] = set()
+        items = list(checksums)
+        for item in items:
+            if not isinstance(item, str):
+                raise TypeError(f"checksums must be strings, got {type(item).__name__}")
+        for i in range(0, len(items), 1000):
+            raw = self.action_json("verify_checksums", json={"checksums": items[i : i + 1000]})
+            found.update(raw.get("existing_checksums", []) if isinstance(raw, dict) else [])
+        return found
