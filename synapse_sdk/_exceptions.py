@@ -199,7 +199,9 @@ class DeadlineExceededError(ClientTimeoutError):
 
 
 class OriginError(TransportError):
-    """A server-supplied absolute URL pointed at another origin; auth is never sent there."""
+    """A server-supplied URL was refused before any request: it points at another origin (auth is
+    never sent there), or it is malformed or ambiguous (user information, a backslash, control
+    characters, a bad port, a scheme other than http(s))."""
 
 
 class ResponseError(ClientError):
