@@ -31,7 +31,6 @@ __all__ = [
     "Task",
     "TaskFilters",
     "TaskManager",
-    "tags_body",
 ]
 
 TagAction = Literal["add", "remove"]
@@ -265,6 +264,8 @@ class Assignment(Taggable):
     tags: list[int] = attrs.field(factory=list)
     created: dt.datetime | None = None
 
+    project = ForeignKey["Project"]("project_id")
+    """The assignment's project (loaded on first use)."""
     task = ForeignKey["Task"]("task_id")
     """The assignment's task (loaded on first use)."""
 

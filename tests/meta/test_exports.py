@@ -1,6 +1,7 @@
 """The public door (house rule 1): ``synapse_sdk.__all__`` is pinned, importable and documented.
 
-Changing the public API means changing ``EXPECTED`` here (and the CHANGELOG) on purpose.
+Changing the public API means changing ``OTHER`` here (and the CHANGELOG) on purpose; the
+resource class of every endpoint family comes from the registry (``resources.Managers``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import pytest
 
 import synapse_sdk
 import synapse_sdk.clients.exceptions
+from synapse_sdk.resources import FAMILIES
 
-EXPECTED = [
-    "Agent",
-    "Assignment",
+#: The resource class of every endpoint family, from the registry (``resources.Managers``).
+FAMILY_RESOURCES = [family.resource.__name__ for family in FAMILIES.values()]
+
+#: Every other public name (exceptions, querysets, records, enums ...).
+OTHER = [
     "AuthenticationError",
     "AuthorizationError",
     "BackendClient",
@@ -24,31 +28,20 @@ EXPECTED = [
     "ClientError",
     "ClientTimeoutError",
     "ConflictError",
-    "DataCollection",
-    "DataFile",
-    "DataUnit",
     "DeadlineExceededError",
     "FileResult",
     "FileSpecification",
-    "GroundTruthDataset",
-    "GroundTruthEvent",
-    "GroundTruthVersion",
     "HTTPError",
     "InsecureTLSWarning",
     "IntegrityError",
     "ItemResult",
-    "Job",
     "JobLog",
     "JobStatus",
-    "Model",
     "NotFoundError",
     "OriginError",
     "OutcomeUnknownError",
     "Page",
     "PermissionDeniedError",
-    "Plugin",
-    "PluginRelease",
-    "Project",
     "QuerySet",
     "RateLimitError",
     "ResponseDecodeError",
@@ -56,11 +49,8 @@ EXPECTED = [
     "ResponseValidationError",
     "RetryPolicy",
     "ServerError",
-    "Storage",
     "StorageCategory",
     "StorageProvider",
-    "Task",
-    "TaskTag",
     "Timeout",
     "TruncatedBodyError",
     "UploadReport",
@@ -68,6 +58,8 @@ EXPECTED = [
     "ValidationError",
     "__version__",
 ]
+
+EXPECTED = sorted({*OTHER, *FAMILY_RESOURCES})
 
 PUBLIC = [name for name in EXPECTED if name != "__version__"]
 

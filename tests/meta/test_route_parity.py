@@ -11,14 +11,14 @@ fine. What fails is the backend's answer for an unknown route (404 ``{"detail": 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import pytest
 import urllib3
 
-from synapse_sdk._endpoint import Endpoint, IdKind
+from synapse_sdk._endpoint import Action, Endpoint, IdKind
 from synapse_sdk.devserver import LocalBackend
 from synapse_sdk.resources import ENDPOINTS
 from synapse_sdk.uploads import CHUNKED_UPLOADS
@@ -29,12 +29,14 @@ ROUTE_NOT_FOUND = {"detail": "Not found."}
 
 @attrs.frozen
 class Route:
-    """One declared route: the endpoint family, the method, the path template and its id kind."""
+    """One declared route: the endpoint family, the method, the path template, its id kind and
+    whether its id is a credential (``agents/{token}/connect/``)."""
 
     family: str
     method: str
     template: str
     id_kind: IdKind
+    secret: bool = False
 
     @property
     def detail(self) -> bool:
@@ -52,21 +54,28 @@ _PLACEHOLDERS: dict[IdKind, object] = {
 }
 
 
-def _id_kind(endpoint: Endpoint, method: str, template: str) -> IdKind:
-    """The id kind a route takes: its action's own, else the endpoint's."""
+def _action_of(endpoint: Endpoint, method: str, template: str) -> Action | None:
+    """The detail action that produces a route, if any (to read its own id kind and flags)."""
     for name, action in endpoint.actions.items():
-        if action.id_kind is None or not action.detail:
+        if not action.detail:
             continue
-        placeholder = _PLACEHOLDERS[action.id_kind]
+        placeholder = _PLACEHOLDERS[action.id_kind or endpoint.id_kind]
         action_method, path = endpoint.action_path(name, placeholder)
         if (action_method, path.replace(str(placeholder), "{id}")) == (method, template):
-            return action.id_kind
-    return endpoint.id_kind
+            return action
+    return None
+
+
+def _route(endpoint: Endpoint, method: str, template: str) -> Route:
+    action = _action_of(endpoint, method, template)
+    kind = action.id_kind if action is not None and action.id_kind else endpoint.id_kind
+    secret = action is not None and action.secret
+    return Route(endpoint.name, method, template, kind, secret)
 
 
 def declared_routes() -> list[Route]:
     return [
-        Route(endpoint.name, method, template, _id_kind(endpoint, method, template))
+        _route(endpoint, method, template)
         for endpoint in DECLARATIONS
         for method, template in endpoint.routes()
     ]
@@ -100,24 +109,21 @@ class Probe:
         )
 
 
-# A real object per family (``demo`` holds one id or a list of ids per name).
-DEMO_IDS: dict[str, Callable[[LocalBackend], object]] = {
-    "projects": lambda b: b.demo["project"],
-    "task_tags": lambda b: b.demo["task_tags"][0],
-    "tasks": lambda b: b.demo["task"],
-    "assignments": lambda b: b.demo["assignments"][0],
-    "data_collections": lambda b: b.demo["data_collection"],
-    "data_files": lambda b: b.demo["data_files"][0],
-    "data_units": lambda b: b.demo["data_units"][0],
-    "plugins": lambda b: b.demo["plugin"],
-    "plugin_releases": lambda b: b.demo["plugin_release"],
-    "jobs": lambda b: b.demo["job"],
-    "agents": lambda b: b.agent_token,  # agents/{id}/connect/ takes the agent's token
-    "models": lambda b: b.demo["model"],
-    "storages": lambda b: b.demo["storages"][0],
-    "ground_truth_datasets": lambda b: b.demo["ground_truth_dataset"],
-    "ground_truth_versions": lambda b: b.demo["ground_truth_dataset_version"],
-}
+def demo_id(backend: LocalBackend, endpoint: Endpoint) -> object | None:
+    """A real object of the family, from the demo seed, found by the family's name or its
+    path's last segment, plural or singular (``ground_truth_dataset_versions/`` ->
+    ``demo["ground_truth_dataset_version"]``); ``None`` when the seed has none."""
+    stem = endpoint.path.rstrip("/").rsplit("/", 1)[-1]
+    for key in (endpoint.name, endpoint.name[:-1], stem, stem[:-1]):
+        value = backend.demo.get(key)
+        if value:
+            return value[0] if isinstance(value, list) else value
+    return None
+
+
+def needs_demo_id(endpoint: Endpoint) -> bool:
+    """Whether the family has a detail route keyed by an object id (not by a credential)."""
+    return any(r.detail and not r.secret for r in ROUTES if r.family == endpoint.name)
 
 
 def _start_chunked_upload(probe: Probe) -> str:
@@ -146,7 +152,8 @@ def probe() -> Iterator[Probe]:
     with LocalBackend(seed="demo") as backend:
         pool = urllib3.PoolManager(num_pools=1, maxsize=1)
         try:
-            probe = Probe(backend, pool, {k: get(backend) for k, get in DEMO_IDS.items()}, {})
+            ids = {e.name: demo_id(backend, e) for e in ENDPOINTS.values() if needs_demo_id(e)}
+            probe = Probe(backend, pool, ids, {})
             probe.ids[CHUNKED_UPLOADS.name] = _start_chunked_upload(probe)
             probe.codes.update(_lookup_codes(probe))
             yield probe
@@ -167,16 +174,17 @@ def assert_served(route: Route, path: str, answer: urllib3.BaseHTTPResponse) -> 
     assert answer.status < 500, f"{where}: the backend failed with {answer.status}: {body}"
 
 
-def test_every_family_has_routes_and_a_demo_id() -> None:
+def test_every_family_has_routes_and_a_demo_id(probe: Probe) -> None:
     assert len(ROUTES) >= 40, "fewer routes than expected: is a declaration missing?"
     assert {r.family for r in ROUTES} == {e.name for e in DECLARATIONS}
-    missing = sorted({r.family for r in ROUTES if r.detail} - {*DEMO_IDS, CHUNKED_UPLOADS.name})
-    assert not missing, f"add a demo id for these families to DEMO_IDS: {missing}"
+    missing = sorted(name for name, pk in probe.ids.items() if pk is None)
+    assert not missing, f"the demo seed has no object of these families: {missing}"
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_declared_route_is_served(probe: Probe, route: Route) -> None:
-    path = route.template.replace("{id}", str(probe.ids.get(route.family, "")))
+    pk = probe.backend.agent_token if route.secret else probe.ids.get(route.family, "")
+    path = route.template.replace("{id}", str(pk))
     assert_served(route, path, probe.send(route.method, path))
 
 
@@ -190,9 +198,7 @@ def test_an_unknown_route_is_told_apart(probe: Probe) -> None:
 
 # Routes declared with ``lookup`` ids also take a code (``demo-plugin``, ``demo-plugin@1.0.0``).
 LOOKUP_ROUTES = [
-    route
-    for route in ROUTES
-    if route.detail and route.id_kind == "lookup" and route.family != "agents"
+    route for route in ROUTES if route.detail and route.id_kind == "lookup" and not route.secret
 ]
 
 

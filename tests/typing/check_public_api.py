@@ -46,7 +46,6 @@ from synapse_sdk.resources import (
     GroundTruthEventManager,
     GroundTruthVersionManager,
     JobManager,
-    ModelManager,
     PluginReleaseManager,
     ProjectCategory,
     ProjectManager,
