@@ -372,15 +372,6 @@ class Endpoint:
             return action.method, f"{self.path}{segment}/{action.path}"
         return action.method, f"{self.path}{action.path}"
 
-    def require(self, op: str) -> None:
-        """Raise ``NotImplementedError`` (a clear one) when the endpoint lacks ``op``."""
-        if op not in self.ops:
-            supported = ", ".join(sorted(self.ops))
-            raise NotImplementedError(
-                f"the backend's {self.name!r} endpoint does not support {op!r} "
-                f"(supported: {supported})"
-            )
-
     def check_filters(self, filters: Mapping[str, object]) -> None:
         """Refuse unknown filter keys and values of the wrong type, before any request."""
         for key, value in filters.items():

@@ -134,7 +134,10 @@ class QuerySet(Generic[R]):
     def only(self, *fields: str) -> QuerySet[R]:
         """Ask the server for these fields only; reading another field later loads the object."""
         if not self._source.endpoint.fields_param:
-            raise NotImplementedError(f"{self._source.endpoint.name} does not support fields")
+            raise ValueError(
+                f"{self._source.endpoint.name} cannot return selected fields (its endpoint has no "
+                "?fields= parameter): list whole objects instead"
+            )
         for field in fields:
             if not isinstance(field, str) or not field:
                 raise TypeError(f"only() takes field names, got {field!r}")

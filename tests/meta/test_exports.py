@@ -120,6 +120,14 @@ def test_the_seed_exceptions_path() -> None:
     for name in module.__all__:
         if name in synapse_sdk.__all__:
             assert getattr(module, name) is getattr(synapse_sdk, name), name
+    # Every error the SDK exports is importable from the seed path as well.
+    errors = {
+        name
+        for name in synapse_sdk.__all__
+        if inspect.isclass(getattr(synapse_sdk, name))
+        and issubclass(getattr(synapse_sdk, name), synapse_sdk.ClientError)
+    }
+    assert errors - set(module.__all__) == set()
 
 
 def test_the_seed_client_path() -> None:
