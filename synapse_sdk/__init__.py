@@ -31,7 +31,7 @@ from synapse_sdk._exceptions import (
     UploadStalledError,
     ValidationError,
 )
-from synapse_sdk._http import InsecureTLSWarning, RetryPolicy, Timeout
+from synapse_sdk._http import InsecureTLSWarning, RetryPolicy, Timeout, WSGITransport
 from synapse_sdk._query import Page, QuerySet
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.resources import (
@@ -112,5 +112,6 @@ __all__ = [
     "UploadReport",
     "UploadStalledError",
     "ValidationError",
+    "WSGITransport",
     "__version__",
 ]

@@ -1,5 +1,10 @@
-"""Shared fixtures: a client bound to the per-test local backend (``synapse_backend`` comes from
-the devserver's pytest plugin)."""
+"""Shared fixtures: a client bound to the per-test local backend, over a loopback socket
+(``client``) or in-process with no socket (``wsgi_client``). ``synapse_backend`` and
+``synapse_backend_wsgi`` come from the devserver's pytest plugin.
+
+Tests of API logic (managers, querysets, resources, ``save()``, change tracking) use the
+in-process client: same attempt loop, body caps and errors, no socket. Tests of the network
+(timeouts, resets, faults, threads, hostile servers) keep the socket."""
 
 from __future__ import annotations
 
@@ -8,13 +13,27 @@ from typing import Any
 
 import pytest
 
+from synapse_sdk import WSGITransport
 from synapse_sdk.clients.backend import BackendClient
+
+#: The base URL of in-process clients: it only names the origin the app sees (``HTTP_HOST``).
+WSGI_URL = "http://testserver"
 
 
 @pytest.fixture
 def client(synapse_backend: Any) -> Iterator[BackendClient]:
     """A ``BackendClient`` talking HTTP to a fresh demo backend on a loopback port."""
     with BackendClient(synapse_backend.url, api_token=synapse_backend.api_token) as c:
+        yield c
+
+
+@pytest.fixture
+def wsgi_client(synapse_backend_wsgi: Any) -> Iterator[BackendClient]:
+    """A ``BackendClient`` whose requests a fresh demo backend's WSGI app answers in-process."""
+    transport = WSGITransport(synapse_backend_wsgi.wsgi_app)
+    with BackendClient(
+        WSGI_URL, api_token=synapse_backend_wsgi.api_token, transport=transport
+    ) as c:
         yield c
 
 

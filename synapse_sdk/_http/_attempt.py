@@ -1,5 +1,13 @@
-"""One API call from the first attempt to the answer: attempts, the watchdog, body limits,
-retries and the pauses between them (:meth:`Session.request` builds the request, this sends it).
+"""The one attempt loop: every request - API calls (:func:`send`) and downloads
+(:mod:`._download`) - goes from its first attempt to its answer through :func:`run`.
+
+One place owns the mechanics: the deadline checked before each attempt, the watchdog armed around
+it, the opener's ``urlopen`` (whatever the transport), the mapping of failures to SDK errors, the
+retry decision, the pause (backoff or ``Retry-After``, never past the deadline, paid from the
+retry budget) and the per-attempt log line. What differs between API calls and downloads is only
+what is done with an answer once its head arrived: a **reader** either buffers the body
+(:class:`Buffered`, the loop then judges the status) or takes the answer over (a download's
+stream, a redirect to follow) and returns it as is.
 """
 
 from __future__ import annotations
@@ -7,7 +15,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import urllib3
 
@@ -23,16 +32,91 @@ from synapse_sdk._http._multipart import Multipart
 from synapse_sdk._http._response import Response, build_status_error
 from synapse_sdk._http._retry import RetryPolicy
 from synapse_sdk._http._timeout import Timeout
-from synapse_sdk._http._transport import attempt_timeout, map_error, remaining_time
+from synapse_sdk._http._transport import Opener, attempt_timeout, map_error, remaining_time
 from synapse_sdk._http._urls import redact_url
 from synapse_sdk._http._watchdog import WATCHDOG, DeadlineReached, Guard, arm, set_current_guard
 
 if TYPE_CHECKING:
     from synapse_sdk._http._session import Session
 
-__all__ = ["finish_attempt", "self_delimited", "send"]
+__all__ = [
+    "Buffered",
+    "Call",
+    "decode_answer",
+    "finish_attempt",
+    "run",
+    "self_delimited",
+    "send",
+]
 
 logger = logging.getLogger("synapse_sdk.http")
+
+T = TypeVar("T")
+
+
+class Buffered(NamedTuple):
+    """A reader's buffered body; ``complete`` is False when an error answer was cut short."""
+
+    content: bytes
+    complete: bool
+
+
+class Call:
+    """One request as the loop sees it, the same through all its attempts.
+
+    Attributes:
+        what: ``"call"`` or ``"download"`` (for the deadline message).
+        deadline_at: The deadline on ``clock`` (None: no deadline).
+        context: ``method``, ``url`` (redacted) and ``request_id`` for errors and logs.
+    """
+
+    __slots__ = (
+        "clock",
+        "context",
+        "deadline_at",
+        "headers",
+        "idempotent",
+        "max_bytes",
+        "method",
+        "payload",
+        "retry",
+        "timeout",
+        "what",
+    )
+
+    def __init__(
+        self,
+        session: Session,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        payload: bytes | Multipart | None = None,
+        timeout: Timeout,
+        retry: RetryPolicy,
+        idempotent: bool,
+        deadline_at: float | None,
+        what: str = "call",
+    ) -> None:
+        self.method = method
+        self.headers = headers
+        self.payload = payload
+        self.timeout = timeout
+        self.retry = retry
+        self.idempotent = idempotent
+        self.deadline_at = deadline_at
+        self.clock = session.clock
+        self.max_bytes = session.max_response_bytes
+        self.what = what
+        self.context: dict[str, Any] = {
+            "method": method,
+            "url": redact_url(url),
+            "request_id": headers["X-Request-ID"],
+        }
+
+
+#: What a reader returns: a buffered body, or the answer taken over (returned by :func:`run`).
+Reader = Callable[[urllib3.BaseHTTPResponse, Guard | None, Call], Buffered | T]
 
 
 def self_delimited(raw: urllib3.BaseHTTPResponse) -> bool:
@@ -57,6 +141,36 @@ def finish_attempt(
     return fired
 
 
+def decode_answer(content: bytes, coding: str | None, limit: int, *, error_answer: bool) -> bytes:
+    """Undo an unasked content coding: a 2xx body must decode under ``limit``; an error page is
+    cut at ``limit``, or kept as it is when its coding cannot be read."""
+    if not coding:
+        return content
+    if not error_answer:
+        return decode_body(content, coding, limit)
+    try:
+        return decode_body(content, coding, limit, truncate=True)
+    except (BodyTooLarge, UndecodableBody):
+        return content
+
+
+def read_api_answer(raw: urllib3.BaseHTTPResponse, guard: Guard | None, call: Call) -> Buffered:
+    """The API reader: every answer is buffered (2xx up to ``max_response_bytes``)."""
+    status = raw.status
+    limit = body_limit(status, call.max_bytes)
+    content, complete = read_body(
+        raw,
+        read_timeout=call.timeout.read,
+        deadline_at=call.deadline_at,
+        clock=call.clock,
+        limit=limit,
+    )
+    coding = raw.headers.get("Content-Encoding")
+    if coding:
+        content = decode_answer(content, coding, limit, error_answer=status >= 300)
+    return Buffered(content, complete)
+
+
 def send(
     session: Session,
     method: str,
@@ -69,18 +183,44 @@ def send(
     idempotent: bool,
 ) -> Response:
     """Send one API call with retries (see :meth:`Session.request`)."""
-    request_id = uuid.uuid4().hex
     headers["User-Agent"] = headers.get("User-Agent", session.user_agent)
-    headers["X-Request-ID"] = request_id
+    headers["X-Request-ID"] = uuid.uuid4().hex
     if isinstance(payload, Multipart):
         headers["Content-Length"] = str(payload.content_length)
-    safe_url = redact_url(url)
-    context: dict[str, Any] = {"method": method, "url": safe_url, "request_id": request_id}
-    clock = session.clock
-    started = clock()
-    deadline_at = None if timeout.deadline is None else started + timeout.deadline
-    pool, target = session._pool.route(url)
-    max_bytes = session.max_response_bytes
+    deadline_at = None if timeout.deadline is None else session.clock() + timeout.deadline
+    call = Call(
+        session,
+        method,
+        url,
+        headers,
+        payload=payload,
+        timeout=timeout,
+        retry=retry,
+        idempotent=idempotent,
+        deadline_at=deadline_at,
+    )
+    opener, target = session._pool.route(url)
+    answer = run(session, call, opener, target, read_api_answer)
+    assert isinstance(answer, Response)
+    return answer
+
+
+def run(session: Session, call: Call, opener: Opener, target: str, read: Reader[T]) -> Response | T:
+    """Attempt ``call`` until it succeeds or may not be retried.
+
+    Returns:
+        The 2xx :class:`Response` of a buffered answer, or whatever ``read`` took over.
+
+    Raises:
+        HTTPError: An error status that is not retried (or retried too often).
+        TransportError: No usable answer (the mapped failure of the last attempt).
+    """
+    clock = call.clock
+    method = call.method
+    timeout = call.timeout
+    retry = call.retry
+    deadline_at = call.deadline_at
+    context = call.context
     attempt = 0
     while True:
         attempt += 1
@@ -90,9 +230,11 @@ def send(
         retry_after: float | None = None
         if remaining is not None and remaining <= 0:
             raise DeadlineExceededError(
-                f"the call's deadline of {timeout.deadline:g} s passed before attempt {attempt}",
+                f"the {call.what}'s deadline of {timeout.deadline:g} s passed before attempt "
+                f"{attempt}",
                 **context,
             )
+        payload = call.payload
         data = payload.iter_body() if isinstance(payload, Multipart) else payload
         sent = False
         answer: tuple[int, str] | None = None
@@ -103,11 +245,11 @@ def send(
         try:
             # urllib3's stubs are narrower than what it accepts: bytes-like blocks are sent as
             # they are and the pool timeout is handed to Queue.get (floats are fine).
-            raw = pool.urlopen(
+            raw = opener.urlopen(
                 method,
                 target,
                 body=cast(Any, data),
-                headers=headers,
+                headers=call.headers,
                 retries=False,
                 redirect=False,
                 preload_content=False,
@@ -116,15 +258,8 @@ def send(
                 pool_timeout=cast(Any, remaining),
             )
             sent = True
-            status = raw.status
-            answer = (status, raw.headers.get("Content-Type", "") or "")
-            limit = body_limit(status, max_bytes)
-            content, complete = read_body(
-                raw, read_timeout=timeout.read, deadline_at=deadline_at, clock=clock, limit=limit
-            )
-            coding = raw.headers.get("Content-Encoding")
-            if coding:
-                content = _decode(content, coding, limit, error_answer=status >= 300)
+            answer = (raw.status, raw.headers.get("Content-Type", "") or "")
+            got = read(raw, guard, call)
         except BaseException as exc:
             set_current_guard(previous)
             finish_attempt(guard, raw, reuse=False)
@@ -136,6 +271,14 @@ def send(
             failure = exc
         else:
             set_current_guard(previous)
+            if not isinstance(got, Buffered):
+                # Taken over by the reader (a download's stream, a redirect): it owns the
+                # answer and the guard now.
+                _log(session, context, str(raw.status), attempt_started, attempt)
+                if 200 <= raw.status < 300:
+                    session.budget.record_success()
+                return got
+            content, complete = got
             if finish_attempt(guard, raw, reuse=complete) and not self_delimited(raw):
                 failure = DeadlineReached()  # the watchdog's shutdown may have cut the body
         if failure is not None:
@@ -143,64 +286,56 @@ def send(
             error, retryable = map_error(
                 failure,
                 sent=sent,
-                idempotent=idempotent,
+                idempotent=call.idempotent,
                 deadline_passed=deadline_passed,
                 context=context,
                 answer=answer,
                 guard=guard,
             )
-            _log(session, method, safe_url, type(error).__name__, attempt_started, attempt, context)
+            _log(session, context, type(error).__name__, attempt_started, attempt)
             if not retryable:
                 raise error from failure
             cause: BaseException | None = failure
         else:
             assert raw is not None
+            status = raw.status
             response = Response(
-                status=raw.status,
+                status=status,
                 headers=raw.headers,
                 content=content,
                 method=method,
-                url=safe_url,
-                request_id=request_id,
+                url=context["url"],
+                request_id=context["request_id"],
             )
-            _log(session, method, safe_url, str(raw.status), attempt_started, attempt, context)
-            if 200 <= raw.status < 300:
+            _log(session, context, str(status), attempt_started, attempt)
+            if 200 <= status < 300:
                 session.budget.record_success()
                 return response
             retry_after = retry.retry_after(response.headers.get("Retry-After"), now=time.time())
             error = build_status_error(response, retry_after=retry_after)
             cause = None
-            if raw.status < 400 or not retry.retries_status(raw.status, idempotent=idempotent):
+            if status < 400 or not retry.retries_status(status, idempotent=call.idempotent):
                 raise error
-        _pause(session, error, cause, attempt, retry, retry_after, deadline_at, context)
-
-
-def _decode(content: bytes, coding: str, limit: int, *, error_answer: bool) -> bytes:
-    if not error_answer:
-        return decode_body(content, coding, limit)
-    try:
-        return decode_body(content, coding, limit, truncate=True)
-    except (BodyTooLarge, UndecodableBody):
-        return content  # an error page in a coding we cannot read: keep its bytes
+        _pause(session, call, error, cause, attempt, retry_after)
 
 
 def _pause(
     session: Session,
+    call: Call,
     error: ClientError,
     cause: BaseException | None,
     attempt: int,
-    retry: RetryPolicy,
     retry_after: float | None,
-    deadline_at: float | None,
-    context: dict[str, Any],
 ) -> None:
     """Sleep before the next attempt, or raise ``error`` when no retry is allowed."""
+    retry = call.retry
     if attempt > retry.max_retries:
         raise error from cause
     delay = retry_after if retry_after is not None else retry.backoff(attempt - 1)
-    if deadline_at is not None and session.clock() + delay >= deadline_at:
+    if call.deadline_at is not None and call.clock() + delay >= call.deadline_at:
         # Sleeping would cross the deadline: the last real failure is the useful answer.
         raise error from cause
+    context = call.context
     if not session.budget.try_spend():
         logger.debug("retry budget empty; not retrying (request %s)", context["request_id"])
         raise error from cause
@@ -218,18 +353,16 @@ def _pause(
 
 def _log(
     session: Session,
-    method: str,
-    url: str,
+    context: dict[str, Any],
     outcome: str,
     attempt_started: float,
     attempt: int,
-    context: dict[str, Any],
 ) -> None:
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "%s %s -> %s in %.1f ms (attempt %d, request %s)",
-            method,
-            url,
+            context["method"],
+            context["url"],
             outcome,
             (session.clock() - attempt_started) * 1000.0,
             attempt,

@@ -1,5 +1,9 @@
 """Streaming downloads: plain GETs without auth headers that follow a few redirects.
 
+Every hop goes through the one attempt loop (:func:`._attempt.run`), like an API call: the same
+retries of connection failures and retryable statuses before the body starts, the same budget,
+backoff, deadline and error mapping. Only the reader differs (:func:`_read_download`).
+
 The body is streamed as stored: urllib3 never decodes it (``decode_content=False``), so an object
 stored with ``Content-Encoding: gzip`` arrives byte for byte and matches its Content-Length and
 checksum. A redirect's body is never read (the connection is closed instead), and an error
@@ -9,26 +13,26 @@ watchdog from the first connect until the body is read or the stream is closed.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urljoin
 
 import urllib3
 
-from synapse_sdk._exceptions import ClientError, DeadlineExceededError, HTTPError
-from synapse_sdk._http._attempt import finish_attempt, self_delimited
-from synapse_sdk._http._body import MAX_ERROR_BYTES, decode_body, read_body, set_read_timeout
-from synapse_sdk._http._response import Response, build_status_error
-from synapse_sdk._http._retry import RetryBudget, RetryPolicy
+from synapse_sdk._exceptions import HTTPError
+from synapse_sdk._http import _attempt
+from synapse_sdk._http._attempt import Buffered, Call, decode_answer, finish_attempt, self_delimited
+from synapse_sdk._http._body import MAX_ERROR_BYTES, read_body, set_read_timeout
 from synapse_sdk._http._timeout import Timeout
-from synapse_sdk._http._transport import attempt_timeout, map_error, remaining_time
-from synapse_sdk._http._urls import parse_server_url, redact_url
-from synapse_sdk._http._watchdog import DeadlineReached, Guard, arm, set_current_guard
+from synapse_sdk._http._transport import map_error, remaining_time
+from synapse_sdk._http._urls import parse_server_url
+from synapse_sdk._http._watchdog import DeadlineReached, Guard
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from synapse_sdk._http._session import Session
 
 __all__ = ["MAX_REDIRECTS", "StreamedResponse", "open_download"]
 
@@ -128,143 +132,87 @@ class StreamedResponse:
         return f"<StreamedResponse {self.status} {self.url}>"
 
 
+class Redirect(NamedTuple):
+    """A redirect answer, taken over by the download reader (its body is never read)."""
+
+    status: int
+    location: str
+
+
+def _read_download(
+    raw: urllib3.BaseHTTPResponse, guard: Guard | None, call: Call
+) -> StreamedResponse | Redirect | Buffered:
+    """The download reader: a 2xx answer becomes the stream (with the attempt's guard, so the
+    deadline keeps running while the body is read), a redirect is closed unread, and an error
+    answer is buffered up to 1 MiB for the error message (the loop then judges its status)."""
+    status = raw.status
+    if 200 <= status < 300:
+        return StreamedResponse(
+            raw,
+            url=call.context["url"],
+            request_id=call.context["request_id"],
+            timeout=call.timeout,
+            deadline_at=call.deadline_at,
+            clock=call.clock,
+            guard=guard,
+        )
+    location = raw.headers.get("Location")
+    if status in _REDIRECTS and location:
+        # Never read a redirect's body (it may be endless, or drip): close the connection.
+        finish_attempt(guard, raw, reuse=False)
+        return Redirect(status, location)
+    content, complete = read_body(
+        raw,
+        read_timeout=call.timeout.read,
+        deadline_at=call.deadline_at,
+        clock=call.clock,
+        limit=MAX_ERROR_BYTES,
+    )
+    coding = raw.headers.get("Content-Encoding")
+    content = decode_answer(content, coding, MAX_ERROR_BYTES, error_answer=True)
+    return Buffered(content, complete)
+
+
 def open_download(
-    pool: urllib3.PoolManager,
-    url: str,
-    *,
-    headers: dict[str, str],
-    timeout: Timeout,
-    retry: RetryPolicy,
-    budget: RetryBudget,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
+    session: Session, url: str, *, headers: dict[str, str], timeout: Timeout
 ) -> StreamedResponse:
-    """Open a download (see :meth:`Session.download`).
+    """Open a download (see :meth:`Session.download`): each hop of up to ``MAX_REDIRECTS``
+    redirects is attempted by the one attempt loop (:func:`._attempt.run`) under one deadline,
+    with the session's retry policy and budget.
 
     Raises:
         HTTPError: A non-2xx final status, or more than ``MAX_REDIRECTS`` redirects.
         TransportError: Connection failures or timeouts after the retries.
     """
-    request_id = headers.setdefault("X-Request-ID", uuid.uuid4().hex)
-    deadline_at = None if timeout.deadline is None else clock() + timeout.deadline
+    headers.setdefault("X-Request-ID", uuid.uuid4().hex)
+    deadline_at = None if timeout.deadline is None else session.clock() + timeout.deadline
     redirects = 0
-    attempt = 0
     while True:
-        attempt += 1
-        context: dict[str, Any] = {
-            "method": "GET",
-            "url": redact_url(url),
-            "request_id": request_id,
-        }
-        remaining = remaining_time(deadline_at, clock)
-        if remaining is not None and remaining <= 0:
-            raise DeadlineExceededError("the download's deadline passed", **context)
-        error: ClientError
-        retry_after: float | None = None
-        guard = arm(deadline_at, clock)
-        previous = set_current_guard(guard)
+        call = Call(
+            session,
+            "GET",
+            url,
+            headers,
+            timeout=timeout,
+            retry=session.retry,
+            idempotent=True,
+            deadline_at=deadline_at,
+            what="download",
+        )
+        opener, target = session._pool.route_download(url)
+        got = _attempt.run(session, call, opener, target, _read_download)
+        if isinstance(got, StreamedResponse):
+            return got
+        if not isinstance(got, Redirect):  # pragma: no cover - a 2xx is always streamed
+            raise AssertionError(f"unexpected download answer {got!r}")
+        redirects += 1
+        if redirects > MAX_REDIRECTS:
+            raise HTTPError(
+                f"more than {MAX_REDIRECTS} redirects", status_code=got.status, **call.context
+            )
         try:
-            raw = pool.urlopen(
-                "GET",
-                url,
-                headers=headers,
-                retries=False,
-                redirect=False,
-                preload_content=False,
-                decode_content=False,
-                timeout=attempt_timeout(timeout.connect, timeout.read, remaining),
-                pool_timeout=remaining,
-            )
-        except Exception as exc:
-            set_current_guard(previous)
-            finish_attempt(guard, None, reuse=False)
-            passed = deadline_at is not None and clock() >= deadline_at - 0.01
-            error, retryable = map_error(
-                exc,
-                sent=False,
-                idempotent=True,
-                deadline_passed=passed,
-                context=context,
-                guard=guard,
-            )
-            if not retryable:
-                raise error from exc
-            cause: BaseException | None = exc
-        else:
-            set_current_guard(previous)
-            if 200 <= raw.status < 300:
-                budget.record_success()
-                return StreamedResponse(
-                    raw,
-                    url=context["url"],
-                    request_id=request_id,
-                    timeout=timeout,
-                    deadline_at=deadline_at,
-                    clock=clock,
-                    guard=guard,
-                )
-            location = raw.headers.get("Location")
-            if raw.status in _REDIRECTS and location:
-                # Never read a redirect's body (it may be endless, or drip): close the connection.
-                finish_attempt(guard, raw, reuse=False)
-                redirects += 1
-                if redirects > MAX_REDIRECTS:
-                    raise HTTPError(
-                        f"more than {MAX_REDIRECTS} redirects", status_code=raw.status, **context
-                    )
-                try:
-                    url = parse_server_url(urljoin(url, location)).url
-                except ValueError as exc:
-                    raise HTTPError(
-                        f"redirect refused: {exc}", status_code=raw.status, **context
-                    ) from None
-                attempt = 0
-                continue
-            answer = (raw.status, raw.headers.get("Content-Type", "") or "")
-            try:
-                # An error answer: its first MiB is enough for the message; the rest is not read.
-                content, complete = read_body(
-                    raw,
-                    read_timeout=timeout.read,
-                    deadline_at=deadline_at,
-                    clock=clock,
-                    limit=MAX_ERROR_BYTES,
-                )
-            except Exception as exc:
-                finish_attempt(guard, raw, reuse=False)
-                passed = deadline_at is not None and clock() >= deadline_at - 0.01
-                error, _ = map_error(
-                    exc,
-                    sent=True,
-                    idempotent=True,
-                    deadline_passed=passed,
-                    context=context,
-                    answer=answer,
-                    guard=guard,
-                )
-                raise error from exc
-            finish_attempt(guard, raw, reuse=complete)
-            content = _decoded_error_body(content, raw.headers.get("Content-Encoding"))
-            response = Response(raw.status, raw.headers, content, "GET", context["url"], request_id)
-            retry_after = retry.retry_after(raw.headers.get("Retry-After"), now=time.time())
-            error = build_status_error(response, retry_after=retry_after)
-            if raw.status < 400 or not retry.retries_status(raw.status, idempotent=True):
-                raise error
-            cause = None
-        if attempt > retry.max_retries:
-            raise error from cause
-        delay = retry_after if retry_after is not None else retry.backoff(attempt - 1)
-        if deadline_at is not None and clock() + delay >= deadline_at:
-            raise error from cause
-        if not budget.try_spend():
-            raise error from cause
-        sleep(delay)
-
-
-def _decoded_error_body(content: bytes, coding: str | None) -> bytes:
-    if not coding:
-        return content
-    try:
-        return decode_body(content, coding, MAX_ERROR_BYTES, truncate=True)
-    except Exception:
-        return content  # an error page in a coding we cannot read: keep its bytes
+            url = parse_server_url(urljoin(url, got.location)).url
+        except ValueError as exc:
+            raise HTTPError(
+                f"redirect refused: {exc}", status_code=got.status, **call.context
+            ) from None

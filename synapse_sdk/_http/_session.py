@@ -20,11 +20,13 @@ from synapse_sdk._http._encoding import (
 )
 from synapse_sdk._http._logfilter import install_urllib3_redaction
 from synapse_sdk._http._multipart import Multipart
+from synapse_sdk._http._options import check_option, picklable_or
+from synapse_sdk._http._pools import PoolHolder
 from synapse_sdk._http._response import Response
 from synapse_sdk._http._retry import IDEMPOTENT_METHODS, RetryBudget, RetryPolicy
 from synapse_sdk._http._sentinel import UNSET, Unset
 from synapse_sdk._http._timeout import Timeout
-from synapse_sdk._http._transport import PoolHolder
+from synapse_sdk._http._transport import Transport
 from synapse_sdk._http._urls import (
     add_params,
     check_url_length,
@@ -64,11 +66,21 @@ class Session:
             is enforced in real time (the remaining time is carried over to the real clock).
         max_response_bytes: The largest 2xx API body buffered (64 MiB by default; a larger or
             endless one raises ``ResponseTooLargeError``); error answers are read up to 1 MiB.
+        transport: Where requests go: None for urllib3 connection pools over sockets (sized by
+            ``pool_maxsize``, checked by ``verify``/``ca_certs``), or e.g.
+            :class:`~synapse_sdk._http.WSGITransport` to answer them from a WSGI app
+            in-process. Retries, deadlines, body caps and errors are the same for every
+            transport.
+
+    Pickling keeps the configuration, not the connections: the copy builds its own pools (or
+    keeps a picklable custom transport). ``sleep`` and ``clock`` are kept when they pickle
+    (``time.sleep``, ``time.monotonic``, module-level functions); a lambda or closure is replaced
+    by ``time.sleep`` / ``time.monotonic`` in the copy.
 
     Raises:
         TypeError: An argument has the wrong type.
         ValueError: ``base_url`` is not an http(s) URL, a header is malformed, or
-            ``pool_maxsize`` or ``max_response_bytes`` < 1.
+            ``pool_maxsize`` or ``max_response_bytes`` is out of bounds (see ``OPTIONS``).
     """
 
     def __init__(
@@ -86,19 +98,13 @@ class Session:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: Transport | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self._origin = origin_of(self.base_url)
         self._headers = check_headers(headers or {}, "Session headers")
-        if isinstance(pool_maxsize, bool) or not isinstance(pool_maxsize, int) or pool_maxsize < 1:
-            raise ValueError(f"pool_maxsize must be an int >= 1, got {pool_maxsize!r}")
-        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
-            raise TypeError(
-                f"max_response_bytes must be an int, got {type(max_response_bytes).__name__}"
-            )
-        if max_response_bytes < 1:
-            raise ValueError(f"max_response_bytes must be >= 1, got {max_response_bytes}")
-        self.max_response_bytes = max_response_bytes
+        check_option("pool_maxsize", pool_maxsize)
+        self.max_response_bytes = check_option("max_response_bytes", max_response_bytes)
         self.timeout = Timeout.coerce(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         if not isinstance(self.retry, RetryPolicy):
@@ -111,7 +117,11 @@ class Session:
         self.ca_certs = ca_certs
         self.sleep = sleep
         self.clock = clock
-        self._pool = PoolHolder(pool_maxsize, self.verify, ca_certs)
+        self.transport = transport
+        #: What requests are opened with: the given transport, else urllib3 pools.
+        self._pool: Transport = (
+            transport if transport is not None else PoolHolder(pool_maxsize, self.verify, ca_certs)
+        )
         install_urllib3_redaction()
         if not self.verify:
             warnings.warn(
@@ -167,12 +177,20 @@ class Session:
         # Configuration only: sockets and locks cannot cross processes.
         state = self.__dict__.copy()
         state["_pool"] = None
+        state["sleep"] = picklable_or(self.sleep, time.sleep)
+        state["clock"] = picklable_or(self.clock, time.monotonic)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
+        state.setdefault("transport", None)
         self.__dict__.update(state)
-        self._pool = PoolHolder(self.pool_maxsize, self.verify, self.ca_certs)
+        transport = self.transport
+        self._pool = (
+            transport
+            if transport is not None
+            else PoolHolder(self.pool_maxsize, self.verify, self.ca_certs)
+        )
 
     # -- requests --------------------------------------------------------------------------
 
@@ -333,12 +351,5 @@ class Session:
         if timeout is None:
             timeout = Timeout(connect=self.timeout.connect, read=self.timeout.read, deadline=None)
         return open_download(
-            self._pool.get(),
-            target,
-            headers=call_headers,
-            timeout=Timeout.coerce(timeout, base=self.timeout),
-            retry=self.retry,
-            budget=self.budget,
-            sleep=self.sleep,
-            clock=self.clock,
+            self, target, headers=call_headers, timeout=Timeout.coerce(timeout, base=self.timeout)
         )

@@ -1,4 +1,11 @@
-"""The urllib3 boundary: the shared pool, per-attempt timeouts and error mapping.
+"""The transport seam and the urllib3 boundary: per-attempt timeouts and error mapping.
+
+A **transport** is what the attempt loop (:mod:`._attempt`) opens requests with. It routes a URL
+to an *opener* (anything with urllib3's ``urlopen(method, target, body=..., headers=..., ...)``
+returning a ``urllib3.BaseHTTPResponse``) and the target to pass it. The default is
+:class:`~._pools.PoolHolder` (urllib3 pools over sockets); :class:`~._wsgi.WSGITransport` calls
+a WSGI app in-process. Everything above the opener - retries, deadlines, body caps, decoding,
+error mapping, logging - is the same code for every transport.
 
 Nothing urllib3 raises leaves this package: :func:`map_error` turns every urllib3 exception into
 the SDK error it means, and says whether the attempt may be retried. Messages built from urllib3's
@@ -8,15 +15,11 @@ SDK error's ``__cause__``.
 
 from __future__ import annotations
 
-import os
-import threading
-import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import urllib3
 from urllib3 import exceptions as u3
-from urllib3.connectionpool import HTTPConnectionPool
 
 from synapse_sdk._exceptions import (
     ClientConnectionError,
@@ -29,117 +32,50 @@ from synapse_sdk._exceptions import (
     TruncatedBodyError,
 )
 from synapse_sdk._http._body import BodyTooLarge, UndecodableBody
-from synapse_sdk._http._connection import (
-    GuardedHTTPConnectionPool,
-    GuardedHTTPSConnectionPool,
-    QuietHTTPSConnectionPool,
-)
 from synapse_sdk._http._urls import redact_text, redact_url
 from synapse_sdk._http._watchdog import CONNECTING, SENDING, DeadlineReached, Guard
 
 __all__ = [
     "DeadlineReached",
-    "PoolHolder",
+    "Opener",
+    "Transport",
     "TruncatedBodyError",
     "attempt_timeout",
     "map_error",
     "remaining_time",
 ]
 
-#: Every live holder, so a forked child can drop the pools it inherited (see ``_after_fork``).
-_HOLDERS: weakref.WeakSet[PoolHolder] = weakref.WeakSet()
 
+class Opener(Protocol):
+    """Opens one request (urllib3's ``HTTPConnectionPool.urlopen`` has this shape).
 
-class PoolHolder:
-    """One lazily built ``PoolManager`` shared by a Session and its ``with_options`` copies.
-
-    Args:
-        maxsize: Connections kept per origin; with ``block=True`` extra threads wait for a free
-            connection instead of opening throwaway ones ("connection pool is full" warnings).
-        verify: Verify TLS certificates.
-        ca_certs: A CA bundle path, or None for the system default.
+    Called with ``retries=False, redirect=False, preload_content=False, decode_content=False``
+    and the attempt's ``timeout``/``pool_timeout``; returns the answer with its body unread.
     """
 
-    def __init__(self, maxsize: int, verify: bool, ca_certs: str | None) -> None:
-        self.maxsize = maxsize
-        self.verify = verify
-        self.ca_certs = ca_certs
-        self._forget()
-        _HOLDERS.add(self)
+    def urlopen(self, method: str, url: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
+        """Send ``method url`` and return the answer once its head has arrived."""
+        ...
 
-    def _forget(self) -> None:
-        """Start empty (also in a forked child: the parent's pooled sockets are shared with the
-        child after ``fork``, so a child reusing one would read the answers to the parent's, or
-        a sibling's, requests). The inherited pools are dropped, never closed or shut down: that
-        would end the parent's connections too."""
-        self._lock = threading.Lock()
-        self._manager: urllib3.PoolManager | None = None
-        # API calls go straight to the origin's connection pool with the request target: going
-        # through PoolManager.urlopen re-parsed the absolute URL and rebuilt the pool key on
-        # every call (about a tenth of the client's CPU per small request).
-        self._origins: dict[str, HTTPConnectionPool] = {}
 
-    def route(self, url: str) -> tuple[HTTPConnectionPool, str]:
-        """The connection pool of ``url``'s origin and the request target (path and query)."""
-        slash = url.find("/", url.find("//") + 2)
-        origin, target = (url, "/") if slash == -1 else (url[:slash], url[slash:])
-        pool = self._origins.get(origin)
-        if pool is None:
-            with self._lock:
-                pool = self._origins.get(origin)
-                if pool is None:
-                    pool = self._build_origin_pool(origin)
-                    self._origins[origin] = pool
-        return pool, target
+class Transport(Protocol):
+    """Where a :class:`~synapse_sdk._http.Session` sends its requests (see the module docstring).
 
-    def _build_origin_pool(self, origin: str) -> HTTPConnectionPool:
-        parsed = urllib3.util.parse_url(origin)
-        host = parsed.host or ""
-        kwargs: dict[str, Any] = {"maxsize": self.maxsize, "block": True, "retries": False}
-        if parsed.scheme == "https":
-            kwargs["cert_reqs"] = "CERT_REQUIRED" if self.verify else "CERT_NONE"
-            if self.ca_certs is not None:
-                kwargs["ca_certs"] = self.ca_certs
-            cls: type[HTTPConnectionPool] = (
-                GuardedHTTPSConnectionPool if self.verify else QuietHTTPSConnectionPool
-            )
-            return cls(host, parsed.port or 443, **kwargs)
-        return GuardedHTTPConnectionPool(host, parsed.port or 80, **kwargs)
+    Implementations must be thread-safe (a session is shared by threads) and survive ``fork``
+    (a child must never reuse a socket of its parent's).
+    """
 
-    def get(self) -> urllib3.PoolManager:
-        """Return the pool manager, building it on first use (also after :meth:`close`)."""
-        manager = self._manager
-        if manager is not None:
-            return manager
-        with self._lock:
-            if self._manager is None:
-                kwargs: dict[str, Any] = {
-                    "maxsize": self.maxsize,
-                    "block": True,
-                    "retries": False,
-                    "cert_reqs": "CERT_REQUIRED" if self.verify else "CERT_NONE",
-                }
-                if self.ca_certs is not None:
-                    kwargs["ca_certs"] = self.ca_certs
-                manager = urllib3.PoolManager(**kwargs)
-                manager.pool_classes_by_scheme = {
-                    "http": GuardedHTTPConnectionPool,
-                    "https": GuardedHTTPSConnectionPool
-                    if self.verify
-                    else QuietHTTPSConnectionPool,
-                }
-                self._manager = manager
-            return self._manager
+    def route(self, url: str) -> tuple[Opener, str]:
+        """The opener for an API call to the absolute ``url`` and the target to pass it."""
+        ...
+
+    def route_download(self, url: str) -> tuple[Opener, str]:
+        """The opener for a download (any origin) of the absolute ``url`` and its target."""
+        ...
 
     def close(self) -> None:
-        """Close every idle connection; a later request builds a fresh pool."""
-        with self._lock:
-            manager, self._manager = self._manager, None
-            origins, self._origins = self._origins, {}
-        if manager is not None:
-            manager.clear()
-        for pool in origins.values():
-            pool.close()
+        """Release idle resources (idle connections); the transport stays usable."""
+        ...
 
 
 def remaining_time(deadline_at: float | None, clock: Callable[[], float]) -> float | None:
@@ -313,12 +249,3 @@ def _outcome_text(what: str) -> str:
         f"{what}; the request was sent but its answer was lost, so the server may have applied "
         "it. It was not resent: check the server's state before trying again"
     )
-
-
-def _after_fork_in_child() -> None:
-    for holder in list(_HOLDERS):
-        holder._forget()
-
-
-if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
-    os.register_at_fork(after_in_child=_after_fork_in_child)

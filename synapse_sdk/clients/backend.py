@@ -12,8 +12,16 @@ from typing import Any
 
 import attrs
 
-from synapse_sdk._http import RetryBudget, RetryPolicy, Session, Timeout, default_user_agent
+from synapse_sdk._http import (
+    RetryBudget,
+    RetryPolicy,
+    Session,
+    Timeout,
+    Transport,
+    default_user_agent,
+)
 from synapse_sdk._http._body import DEFAULT_MAX_RESPONSE_BYTES
+from synapse_sdk._http._options import check_option, picklable_or
 from synapse_sdk._url_conversion import (
     UrlConversion,
     check_url_conversion,
@@ -39,7 +47,11 @@ TimeoutLike = Timeout | Mapping[str, float | None] | float | None
 
 @attrs.frozen(repr=False)
 class ClientConfig:
-    """Everything a client is built from (tokens included; never shown by ``repr``)."""
+    """Everything a client is built from (tokens included; never shown by ``repr``).
+
+    :meth:`session` is the one place a client's :class:`Session` is built from it (by the
+    constructor and when unpickling); ``with_options`` copies it with :func:`attrs.evolve`.
+    """
 
     base_url: str
     api_token: str | None
@@ -53,6 +65,45 @@ class ClientConfig:
     user_agent: str
     verify: bool
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    transport: Transport | None = None
+
+    def session(self) -> Session:
+        """A new Session with these options and a fresh retry budget."""
+        return Session(
+            self.base_url,
+            headers=self.headers(),
+            timeout=self.timeout,
+            retry=self.retry,
+            budget=RetryBudget(),
+            pool_maxsize=self.pool_maxsize,
+            user_agent=self.user_agent,
+            verify=self.verify,
+            sleep=self.sleep,
+            clock=self.clock,
+            max_response_bytes=self.max_response_bytes,
+            transport=self.transport,
+        )
+
+    def picklable(self) -> ClientConfig:
+        """This configuration as it is pickled: ``sleep``/``clock`` that do not pickle (a
+        lambda, a closure) become ``time.sleep``/``time.monotonic``.
+
+        Raises:
+            TypeError: A custom ``transport`` that does not pickle (its app holds a database
+                connection, say): the copy could not reach the same backend.
+        """
+        if self.transport is not None and picklable_or(self.transport, None) is None:
+            raise TypeError(
+                f"cannot pickle a client whose transport does not pickle ({self.transport!r}); "
+                "build the client again in the other process"
+            )
+        return attrs.evolve(
+            self,
+            sleep=picklable_or(self.sleep, time.sleep),
+            clock=picklable_or(self.clock, time.monotonic),
+        )
 
     def headers(self) -> dict[str, str]:
         """The auth headers (wire-protocol §1): present only for values that are set."""
@@ -70,20 +121,12 @@ class ClientConfig:
         return f"ClientConfig(base_url={self.base_url!r}, api_token={token})"
 
 
-def _int_option(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
 def _retry_policy(retries: int | RetryPolicy | None) -> RetryPolicy:
     if retries is None:
         return RetryPolicy()
     if isinstance(retries, RetryPolicy):
         return retries
-    return RetryPolicy(max_retries=_int_option("retries", retries, 0, 20))
+    return RetryPolicy(max_retries=check_option("retries", retries))
 
 
 def _token(value: object, name: str) -> str | None:
@@ -120,8 +163,22 @@ class BackendClient(Managers):
             default). A larger (or endless) body raises ``ResponseTooLargeError`` as soon as it
             goes past the limit; error answers are read up to 1 MiB. File downloads stream and
             are not affected (they have ``max_bytes``).
+        transport: Where requests go: None for connection pools over sockets, or
+            ``WSGITransport(app)`` to answer every request from a WSGI app in-process (fast
+            tests against ``LocalBackend``'s app, no socket). Retries, deadlines and errors are
+            the same code for both.
+
+    Integer options are checked against one table (``synapse_sdk._http._options.OPTIONS``):
+    ``page_size`` 1..1000, ``prefetch`` 0..16, ``retries`` 0..20, ``pool_maxsize`` 1..1024,
+    ``max_response_bytes`` >= 1.
+
+    A client pickles with every option. ``sleep`` and ``clock`` are restored when they pickle
+    (``time.sleep``, ``time.monotonic``, module-level functions); a lambda or closure is replaced
+    by ``time.sleep`` / ``time.monotonic`` in the copy. A ``transport`` is pickled with the
+    client; one that does not pickle makes pickling raise ``TypeError``.
 
     Raises:
+        TypeError: An option has the wrong type.
         ValueError: No base URL was given or found in the environment, or an option is invalid.
     """
 
@@ -143,6 +200,7 @@ class BackendClient(Managers):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: Transport | None = None,
     ) -> None:
         url = base_url if base_url is not None else os.environ.get("SYNAPSE_BASE_URL")
         if not url:
@@ -162,27 +220,17 @@ class BackendClient(Managers):
             tenant=_token(tenant or os.environ.get("SYNAPSE_TENANT"), "tenant"),
             timeout=Timeout.coerce(timeout),
             retry=_retry_policy(retries),
-            page_size=_int_option("page_size", page_size, 1, 1000),
-            prefetch=_int_option("prefetch", prefetch, 0, 16),
-            pool_maxsize=_int_option("pool_maxsize", pool_maxsize, 1, 1024),
+            page_size=check_option("page_size", page_size),
+            prefetch=check_option("prefetch", prefetch),
+            pool_maxsize=check_option("pool_maxsize", pool_maxsize),
             user_agent=user_agent or default_user_agent(),
             verify=bool(verify),
-            max_response_bytes=_int_option("max_response_bytes", max_response_bytes, 1, 2**62),
-        )
-        session = Session(
-            config.base_url,
-            headers=config.headers(),
-            timeout=config.timeout,
-            retry=config.retry,
-            budget=RetryBudget(),
-            pool_maxsize=config.pool_maxsize,
-            user_agent=config.user_agent,
-            verify=config.verify,
+            max_response_bytes=check_option("max_response_bytes", max_response_bytes),
             sleep=sleep,
             clock=clock,
-            max_response_bytes=config.max_response_bytes,
+            transport=transport,
         )
-        self._setup(config, session)
+        self._setup(config, config.session())
 
     def _setup(self, config: ClientConfig, session: Session) -> None:
         self._config = config
@@ -221,10 +269,10 @@ class BackendClient(Managers):
             if timeout is not None
             else self._config.timeout,
             retry=_retry_policy(retries) if retries is not None else self._config.retry,
-            page_size=_int_option("page_size", page_size, 1, 1000)
+            page_size=check_option("page_size", page_size)
             if page_size is not None
             else self._config.page_size,
-            prefetch=_int_option("prefetch", prefetch, 0, 16)
+            prefetch=check_option("prefetch", prefetch)
             if prefetch is not None
             else self._config.prefetch,
         )
@@ -243,22 +291,12 @@ class BackendClient(Managers):
         self.close()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"config": self._config}
+        # The configuration only (see the class docstring for sleep, clock and transport).
+        return {"config": self._config.picklable()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         config: ClientConfig = state["config"]
-        session = Session(
-            config.base_url,
-            headers=config.headers(),
-            timeout=config.timeout,
-            retry=config.retry,
-            budget=RetryBudget(),
-            pool_maxsize=config.pool_maxsize,
-            user_agent=config.user_agent,
-            verify=config.verify,
-            max_response_bytes=config.max_response_bytes,
-        )
-        self._setup(config, session)
+        self._setup(config, config.session())
 
     def __repr__(self) -> str:
         return f"<BackendClient {self._config.base_url}>"

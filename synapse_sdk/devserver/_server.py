@@ -6,6 +6,7 @@ import errno
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,9 +28,12 @@ from ._handlers import api_routes
 from ._journal import Journal
 from ._seed import DEMO_META_KEY, seed_demo
 from ._store import Store
-from ._wsgi import Server
+from ._wsgi import ENV_BODY, BodyStream, Server
 
 SEEDS = (None, "demo")
+
+#: A WSGI application (PEP 3333).
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class LocalBackend:
@@ -47,6 +51,9 @@ class LocalBackend:
         upload_expiry: seconds after which an unfinished chunked upload answers 410.
         port: TCP port on 127.0.0.1 (0 = any free port).
         host: interface to bind (keep the default: 127.0.0.1).
+        listen: False opens the backend without a socket: reach it in-process through
+            :attr:`wsgi_app` (``BackendClient(..., transport=WSGITransport(backend.wsgi_app))``);
+            :attr:`url` and :attr:`port` then raise.
 
     Attributes:
         faults: the :class:`FaultPlane`.
@@ -65,6 +72,7 @@ class LocalBackend:
         upload_expiry: float = 86400.0,
         port: int = 0,
         host: str = "127.0.0.1",
+        listen: bool = True,
     ) -> None:
         if seed not in SEEDS:
             raise ValueError(f"unknown seed {seed!r}; expected None or 'demo'")
@@ -77,6 +85,8 @@ class LocalBackend:
         self._upload_expiry = float(upload_expiry)
         self._port = port
         self._host = host
+        self._listen = listen
+        self._app: WSGIApp | None = None
         self.faults = FaultPlane()
         self.journal = Journal()
         self.api_token = DEFAULT_API_TOKEN
@@ -93,22 +103,36 @@ class LocalBackend:
 
     @property
     def running(self) -> bool:
-        """Whether the server is serving."""
-        return self._server is not None
+        """Whether the backend is serving (over its socket, or in-process with ``listen=False``)."""
+        return self._app is not None
 
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
-        if self._server is None:
-            raise RuntimeError("the backend is not running; call start() first")
         return f"http://{self._host}:{self.port}"
 
     @property
     def port(self) -> int:
         """The bound TCP port."""
         if self._server is None:
+            if self._app is not None:
+                raise RuntimeError(
+                    "this backend does not listen (listen=False): reach it in-process with "
+                    "WSGITransport(backend.wsgi_app)"
+                )
             raise RuntimeError("the backend is not running; call start() first")
         return int(self._server.server_address[1])
+
+    @property
+    def wsgi_app(self) -> WSGIApp:
+        """The backend's WSGI application, for an in-process transport (no socket):
+        ``BackendClient("http://testserver", api_token=backend.api_token,
+        transport=WSGITransport(backend.wsgi_app))``. Requests it serves go through the same
+        routes, auth, fault plane and journal as requests over the socket (request bodies are
+        hashed for the journal the same way)."""
+        if self._app is None:
+            raise RuntimeError("the backend is not running; call start() first")
+        return self._app
 
     @property
     def data_dir(self) -> Path:
@@ -128,7 +152,7 @@ class LocalBackend:
 
     def start(self) -> LocalBackend:
         """Open the store, seed it if needed and start serving; return self."""
-        if self._server is not None:
+        if self._app is not None:
             return self
         if self._data_dir_arg is None:
             self._tmp = tempfile.mkdtemp(prefix="synapse-devserver-")
@@ -158,6 +182,10 @@ class LocalBackend:
                 control_routes(store, self.faults, self.journal, self._info),
                 self._stop_event,
             )
+            if not self._listen:
+                self._store = store
+                self._app = _in_process(app)
+                return self
             try:
                 server = Server(self._host, self._port, app)
             except SystemExit:  # werkzeug exits the process when the port is taken
@@ -168,6 +196,7 @@ class LocalBackend:
             raise
         app.port = int(server.server_address[1])
         self._store = store
+        self._app = _in_process(app)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -181,14 +210,16 @@ class LocalBackend:
     def stop(self) -> None:
         """Stop serving, close connections and the store, remove a temporary data dir."""
         server, thread = self._server, self._thread
-        if server is None:
+        if self._app is None:
             return
         self._stop_event.set()
-        server.shutdown()
-        server.close_connections()
-        server.server_close()  # joins the request threads
+        if server is not None:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()  # joins the request threads
         if thread is not None:
             thread.join(timeout=10)
+        self._app = None
         self._server = None
         self._thread = None
         if self._store is not None:
@@ -213,7 +244,11 @@ class LocalBackend:
         self.stop()
 
     def __repr__(self) -> str:
-        where = self.url if self._server is not None else "stopped"
+        where = (
+            self.url
+            if self._server is not None
+            else ("in-process" if self._app is not None else "stopped")
+        )
         return f"<LocalBackend {where} seed={self._seed!r}>"
 
     # -- provisioning ---------------------------------------------------------------------------
@@ -241,9 +276,26 @@ class LocalBackend:
 
     def _info(self) -> dict[str, Any]:
         return {
-            "url": self.url,
+            "url": self.url if self._server is not None else None,
             "tenant": self.tenant,
             "api_token": self.api_token,
             "agent_token": self.agent_token,
             "demo": self.demo,
         }
+
+
+def _in_process(app: App) -> WSGIApp:
+    """``app`` as served without the socket handler: the request body is wrapped and hashed
+    for the journal as :class:`~._wsgi.Handler` does (the socket path wraps it itself, so this
+    wrapper leaves an environ that already carries the body alone)."""
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if ENV_BODY not in environ:
+            length = str(environ.get("CONTENT_LENGTH") or "")
+            body = BodyStream(environ["wsgi.input"], int(length) if length.isdigit() else None)
+            environ["wsgi.input"] = body
+            environ["wsgi.input_terminated"] = True
+            environ[ENV_BODY] = body
+        return app(environ, start_response)
+
+    return serve

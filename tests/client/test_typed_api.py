@@ -1,4 +1,9 @@
-"""The typed API against the local backend over HTTP: managers, querysets, resources."""
+"""The typed API against the local backend: managers, querysets, resources, ``save()``.
+
+These tests check API logic, not the network, so the backend answers in-process
+(``WSGITransport``: the same attempt loop, errors and journal, no socket). The one test of
+pickling uses a socket backend: a pickled client must reach its backend from another process.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,18 @@ from synapse_sdk import (
     ValidationError,
 )
 from synapse_sdk.clients.backend import BackendClient
+
+
+@pytest.fixture
+def synapse_backend(synapse_backend_wsgi: Any) -> Any:
+    """This module's backend: served in-process (``demo`` and ``client`` follow it)."""
+    return synapse_backend_wsgi
+
+
+@pytest.fixture
+def client(wsgi_client: BackendClient) -> BackendClient:
+    """This module's client: in-process, bound to ``synapse_backend``."""
+    return wsgi_client
 
 
 def requests_to(backend: Any, path_fragment: str) -> int:
@@ -173,15 +190,21 @@ def test_storages_models_ground_truth(client: BackendClient, demo: dict[str, Any
     assert collection.data_units.all().count() == len(demo["data_units"])
 
 
-def test_with_options_pickle_and_repr(client: BackendClient, synapse_backend: Any) -> None:
+def test_with_options_and_repr(client: BackendClient, synapse_backend: Any) -> None:
     fast = client.with_options(timeout=5, retries=0, page_size=2)
     assert [t.id for t in fast.tasks.all()] == [t.id for t in client.tasks.all()]
-    clone = pickle.loads(pickle.dumps(client))
-    assert clone.projects.get(1).id == 1
-    clone.close()
     token = synapse_backend.api_token
     for text in (repr(client), repr(client._config), repr(client.tasks)):
         assert token not in text
+
+
+def test_pickled_client_reaches_its_backend(synapse_backend_session: Any) -> None:
+    backend = synapse_backend_session
+    with BackendClient(backend.url, api_token=backend.api_token, page_size=2) as original:
+        clone = pickle.loads(pickle.dumps(original))
+    with clone:
+        assert clone.projects.get(1).id == 1
+        assert clone._config.page_size == 2
 
 
 def test_listing_many_rows_with_prefetch_keeps_order(

@@ -56,6 +56,7 @@ OTHER = [
     "UploadReport",
     "UploadStalledError",
     "ValidationError",
+    "WSGITransport",
     "__version__",
 ]
 
