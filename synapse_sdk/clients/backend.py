@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
+from synapse_sdk._endpoint import check_id
+from synapse_sdk._exceptions import NotFoundError
 from synapse_sdk._http import (
     RetryBudget,
     RetryPolicy,
@@ -38,11 +40,17 @@ from synapse_sdk.resources import (
     StorageProvider,
 )
 from synapse_sdk.resources.tasks import tags_body, tasks_body
-from synapse_sdk.uploads import DEFAULT_CHUNK_SIZE, ProgressCallback, UploadManager
+from synapse_sdk.uploads import (
+    CHUNKED_UPLOADS,
+    DEFAULT_CHUNK_SIZE,
+    ProgressCallback,
+    UploadManager,
+)
 
 __all__ = ["BackendClient", "ClientConfig", "StorageCategory", "StorageProvider"]
 
 TimeoutLike = Timeout | Mapping[str, float | None] | float | None
+_MISSING = object()
 
 
 @attrs.frozen(repr=False)
@@ -519,6 +527,171 @@ class BackendClient(Managers):
         """Get a ground-truth dataset version (raw JSON)."""
         return self.ground_truth_versions.fetch_json(pk)
 
+    # -- official client: reads and small utilities ------------------------------------------
+
+    def list_tasks_data(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """``{"id", "data"}`` of the tasks matching ``params`` (``sdk/tasks/data/``): the first
+        page envelope, or with ``list_all=True`` a lazy iterator over every row."""
+        return self._list_route(self.tasks, "list_data", params, url_conversion, list_all)
+
+    def list_tasks_files(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """``{"id", "files": [...]}`` of the tasks matching ``params`` (``sdk/tasks/files/``):
+        first page envelope, or every row lazily with ``list_all=True``."""
+        return self._list_route(self.tasks, "list_files", params, url_conversion, list_all)
+
+    def list_assignments_data(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """``{"id", "data"}`` of the assignments matching ``params`` (``sdk/assignments/data/``):
+        first page envelope, or every row lazily with ``list_all=True``."""
+        return self._list_route(self.assignments, "list_data", params, url_conversion, list_all)
+
+    def list_assignments_files(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """``{"id", "files": [...]}`` of the assignments matching ``params``
+        (``sdk/assignments/files/``): first page, or every row lazily with ``list_all=True``."""
+        return self._list_route(self.assignments, "list_files", params, url_conversion, list_all)
+
+    def list_task_tags(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List task tags (first page envelope), e.g. ``params={'project': 1}``."""
+        return self.task_tags.list_json(self._params(params))
+
+    def get_task_tag(self, pk: int) -> Any:
+        """Get a task tag by id (raw JSON)."""
+        return self.task_tags.fetch_json(pk)
+
+    def list_data_units(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+        page_size: int = 100,
+        timeout: float | None = 60,
+    ) -> Any:
+        """List data units: the first page envelope (``page_size`` rows unless ``params`` says
+        otherwise), or with ``list_all=True`` a lazy iterator over every unit. ``timeout`` is
+        the read timeout of these requests in seconds (None: the client's)."""
+        query = {"page_size": page_size, **self._params(params)}
+        client = self if timeout is None else self.with_options(timeout={"read": timeout})
+        return client._list(client.data_units, query, url_conversion, list_all)
+
+    def get_data_unit(self, pk: int, *, params: Mapping[str, Any] | None = None) -> Any:
+        """Get a data unit by id, e.g. ``params={'expand': 'files'}`` (raw JSON)."""
+        return self.data_units.fetch_json(pk, self._params(params))
+
+    def verify_data_files_checksums(self, checksums: Sequence[str]) -> Any:
+        """``{"existing_checksums": [...]}``: which of ``checksums`` (MD5 hex) the server already
+        has (asked 1,000 at a time, the most one request carries; the answers merged)."""
+        return self.data_files.verify_checksums_json(checksums)
+
+    def get_chunked_upload(self, pk: str | int) -> Any:
+        """The state of a chunked upload (``offset``, ``completed_at`` ...), by its id (a UUID
+        string, or an int on backends that number uploads)."""
+        if isinstance(pk, str):
+            return self.uploads.get_chunked(pk)
+        segment = check_id(pk, what="upload id")
+        return self._session.request("GET", f"{CHUNKED_UPLOADS.path}{segment}/").json()
+
+    def list_agents(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List agents (first page envelope)."""
+        return self.agents.list_json(self._params(params))
+
+    def get_default_storage(self) -> Any:
+        """The default storage as the official client finds it (the internal storage marked
+        ``is_default``, else the first internal one), or None when there is none."""
+        return self.storages.default_json()
+
+    def list_ground_truth_versions(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List ground-truth dataset versions (first page envelope)."""
+        return self.ground_truth_versions.list_json(self._params(params))
+
+    def list_ground_truth_events_data(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+        page_size: int = 100,
+    ) -> Any:
+        """``{"id", "pgh_id", "data"}`` of the ground-truth events matching ``params``
+        (``sdk/ground_truth_events/data/``): first page, or every row with ``list_all=True``."""
+        query = {"page_size": page_size, **self._params(params)}
+        return self._list_route(
+            self.ground_truth_events, "list_data", query, url_conversion, list_all
+        )
+
+    def list_ground_truth_events_files(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+        page_size: int = 100,
+    ) -> Any:
+        """``{"id", "pgh_id", "files": [...]}`` of the ground-truth events matching ``params``
+        (``sdk/ground_truth_events/files/``): first page, or every row with ``list_all=True``."""
+        query = {"page_size": page_size, **self._params(params)}
+        return self._list_route(
+            self.ground_truth_events, "list_files", query, url_conversion, list_all
+        )
+
+    def exists(self, api: str, *args: Any, **kwargs: Any) -> bool:
+        """Whether the read method ``api`` finds something: ``exists('list_tasks', {'project':
+        1})`` is True when the listing's ``count`` (else its rows) is not zero;
+        ``exists('get_task', 7)`` is False when the backend answers 404.
+
+        Raises:
+            TypeError, ValueError: ``api`` is not the name of a ``list_*``/``get_*`` method of
+                this client (nothing is sent), or the method refuses its arguments.
+        """
+        if not isinstance(api, str):
+            raise TypeError(f"api must be a method name (str), got {type(api).__name__}")
+        method = getattr(type(self), api, None) if api.startswith(("list_", "get_")) else None
+        if not callable(method):
+            raise ValueError(f"exists() takes the name of a list_* or get_* method, got {api!r}")
+        try:
+            found = getattr(self, api)(*args, **kwargs)
+            if isinstance(found, Iterator):
+                return next(found, _MISSING) is not _MISSING
+        except NotFoundError:
+            return False
+        if isinstance(found, Mapping):
+            count = found.get("count")
+            if isinstance(count, int) and not isinstance(count, bool):
+                return count > 0
+            results = found.get("results")
+            return bool(results) if isinstance(results, list) else True
+        if isinstance(found, list):
+            return bool(found)
+        return found is not None
+
+    def reset_connection(self) -> None:
+        """Close the pooled connections; the next request opens a new one (the official
+        client's way to leave a broken connection behind)."""
+        self._session.close()
+
     # -- shared listing behaviour of the seed API --------------------------------------------
 
     def _list(
@@ -535,3 +708,26 @@ class BackendClient(Managers):
             rows = manager.iter_json(params)
             return convert_rows(rows, conversion) if conversion else rows
         return convert_page(manager.list_json(params), conversion)
+
+    def _list_route(
+        self,
+        manager: ReadManager[Any],
+        name: str,
+        params: Mapping[str, Any] | None,
+        url_conversion: UrlConversion | None,
+        list_all: bool,
+    ) -> Any:
+        conversion = check_url_conversion(url_conversion)
+        query = self._params(params)
+        if list_all:  # iter_route_json checks page/page_size now; nothing is sent before next()
+            rows = manager.iter_route_json(name, query)
+            return convert_rows(rows, conversion) if conversion else rows
+        return convert_page(manager.list_route_json(name, query), conversion)
+
+    @staticmethod
+    def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+        if params is None:
+            return {}
+        if not isinstance(params, Mapping):
+            raise TypeError(f"params must be a mapping, got {type(params).__name__}")
+        return dict(params)

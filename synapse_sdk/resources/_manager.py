@@ -29,9 +29,9 @@ import cattrs
 
 from synapse_sdk._endpoint import Endpoint, check_id, encode_query_value
 from synapse_sdk._exceptions import ResponseValidationError
-from synapse_sdk._http import UNSET, Multipart, Timeout
+from synapse_sdk._http import UNSET, Multipart, Session, Timeout
 from synapse_sdk._progress import ProgressLike
-from synapse_sdk._query import QuerySet, iter_pages
+from synapse_sdk._query import PageSource, QuerySet, iter_pages
 from synapse_sdk._query._envelope import MAX_PAGE, MAX_PAGE_SIZE, check_envelope, page_param
 from synapse_sdk._transfer import DownloadItem, download_file, download_files
 from synapse_sdk.resources._base import BaseResource
@@ -285,6 +285,20 @@ class BaseManager(Generic[R]):
         )
 
 
+class _RouteSource:
+    """The pages of one paginated GET route other than the family's listing."""
+
+    def __init__(self, session: Session, path: str) -> None:
+        self._session = session
+        self._path = path
+
+    def fetch_page(self, params: Mapping[str, str] | None, url: str | None = None) -> Any:
+        return self._session.request("GET", url or self._path, params=params).json()
+
+    def check_url(self, url: str) -> None:
+        self._session.resolve_url(url)
+
+
 class ReadManager(BaseManager[R]):
     """Listing: ``all()``, the family's typed ``filter()``, ``list_json`` and ``iter_json``.
 
@@ -322,13 +336,7 @@ class ReadManager(BaseManager[R]):
             TypeError, ValueError: ``page`` or ``page_size`` is not a positive int (before I/O).
             ResponseValidationError: The answer is not a well-formed page envelope.
         """
-        query = {**self._scope, **(params or {})}
-        number = page_param(query, "page", 1, MAX_PAGE)
-        page_param(query, "page_size", 1, MAX_PAGE_SIZE)
-        return check_envelope(
-            self._ctx.session.request("GET", self.endpoint.listing_path, params=query).json(),
-            number,
-        )
+        return self._first_page(self.endpoint.listing_path, params)
 
     def iter_json(
         self, params: Mapping[str, Any] | None = None, *, prefetch: int | None = None
@@ -342,6 +350,39 @@ class ReadManager(BaseManager[R]):
             TypeError, ValueError: ``page`` or ``page_size`` is not a positive int (raised by this
                 call, before any I/O).
         """
+        return self._walk(self, params, prefetch)
+
+    def list_route_json(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The first page of the paginated GET action ``name`` (``sdk/tasks/data/``), checked
+        like :meth:`list_json` (same params, scope and envelope checks)."""
+        return self._first_page(self._route_path(name), params)
+
+    def iter_route_json(
+        self, name: str, params: Mapping[str, Any] | None = None, *, prefetch: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every row of the paginated GET action ``name``, walked like :meth:`iter_json`."""
+        return self._walk(_RouteSource(self._ctx.session, self._route_path(name)), params, prefetch)
+
+    def _route_rows(self, name: str, filters: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """The typed door to a row route: ``filters`` checked and encoded like ``filter()``'s."""
+        self.endpoint.check_filters(filters)
+        return self.iter_route_json(name, self.endpoint.encode_filters(filters))
+
+    def _route_path(self, name: str) -> str:
+        method, path = self.endpoint.action_path(name)
+        if method != "GET":
+            raise ValueError(f"{self.endpoint.name} action {name!r} is not a GET listing")
+        return path
+
+    def _first_page(self, path: str, params: Mapping[str, Any] | None) -> Any:
+        query = {**self._scope, **(params or {})}
+        number = page_param(query, "page", 1, MAX_PAGE)
+        page_param(query, "page_size", 1, MAX_PAGE_SIZE)
+        return check_envelope(self._ctx.session.request("GET", path, params=query).json(), number)
+
+    def _walk(
+        self, source: PageSource, params: Mapping[str, Any] | None, prefetch: int | None
+    ) -> Iterator[dict[str, Any]]:
         query = {k: v for k, v in {**self._scope, **(params or {})}.items() if v is not None}
         page_size = page_param(query, "page_size", self._ctx.page_size, MAX_PAGE_SIZE)
         start_page = page_param(query, "page", 1, MAX_PAGE)
@@ -349,7 +390,7 @@ class ReadManager(BaseManager[R]):
         query.pop("page", None)
         encoded = {k: v for k, v in ((k, encode_query_value(v)) for k, v in query.items()) if v}
         pages = iter_pages(
-            self,
+            source,
             encoded,
             page_size=page_size,
             start=(start_page - 1) * page_size,

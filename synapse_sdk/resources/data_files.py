@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from synapse_sdk._endpoint import Action, Endpoint
+from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._http import Timeout
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._transfer import DEFAULT_CHUNK_SIZE, create_data_file, resolve_target
@@ -19,7 +20,10 @@ from synapse_sdk.resources._base import Resource
 from synapse_sdk.resources._capabilities import UnlistedManager
 from synapse_sdk.resources._files import checked_size, loaded_field
 
-__all__ = ["DATA_FILES", "DataFile", "DataFileManager"]
+__all__ = ["DATA_FILES", "VERIFY_BATCH", "DataFile", "DataFileManager"]
+
+#: The most checksums one ``verify_checksums`` request carries.
+VERIFY_BATCH = 1000
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
@@ -135,14 +139,33 @@ class DataFileManager(UnlistedManager[DataFile, int]):
         )
         return self.build(raw)
 
-    def verify_checksums(self, checksums: Sequence[str]) -> set[str]:
-        """Which of ``checksums`` (MD5 hex) the server already has, in batches of 1,000."""
-        found: set[str] = set()
+    def verify_checksums_json(self, checksums: Sequence[str]) -> dict[str, list[str]]:
+        """``{"existing_checksums": [...]}``: which of ``checksums`` (MD5 hex) the server already
+        has, asked in batches of 1,000 (the most one request may carry), merged in order.
+
+        Raises:
+            TypeError: ``checksums`` is a single string or holds a non-string (before I/O).
+            ResponseValidationError: An answer is not ``{"existing_checksums": [str, ...]}``.
+        """
+        if isinstance(checksums, str | bytes) or not isinstance(checksums, Iterable):
+            raise TypeError(f"checksums must be a list of strings, got {type(checksums).__name__}")
         items = list(checksums)
         for item in items:
             if not isinstance(item, str):
                 raise TypeError(f"checksums must be strings, got {type(item).__name__}")
-        for i in range(0, len(items), 1000):
-            raw = self.action_json("verify_checksums", json={"checksums": items[i : i + 1000]})
-            found.update(raw.get("existing_checksums", []) if isinstance(raw, dict) else [])
-        return found
+        found: dict[str, None] = {}
+        for i in range(0, len(items), VERIFY_BATCH):
+            batch = items[i : i + VERIFY_BATCH]
+            raw = self.action_json("verify_checksums", json={"checksums": batch})
+            existing = raw.get("existing_checksums") if type(raw) is dict else None
+            if not isinstance(existing, list) or not all(isinstance(c, str) for c in existing):
+                raise ResponseValidationError(
+                    "verify_checksums should answer {'existing_checksums': [str, ...]}",
+                    response=raw,
+                )
+            found.update(dict.fromkeys(existing))
+        return {"existing_checksums": list(found)}
+
+    def verify_checksums(self, checksums: Sequence[str]) -> set[str]:
+        """Which of ``checksums`` (MD5 hex) the server already has, in batches of 1,000."""
+        return set(self.verify_checksums_json(checksums)["existing_checksums"])

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
-from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._endpoint import Action, Endpoint
 from synapse_sdk._query import QuerySet
 from synapse_sdk.resources._base import BaseResource, Resource, fk
 from synapse_sdk.resources._capabilities import DetailManager
@@ -184,6 +184,10 @@ GROUND_TRUTH_EVENTS = Endpoint(
     ops=frozenset({"list"}),
     filters=GroundTruthEventFilters,
     ordering=frozenset({"id", "pgh_id", "created"}),
+    actions={
+        "list_data": Action("GET", "data/", detail=False),
+        "list_files": Action("GET", "files/", detail=False),
+    },
 )
 
 
@@ -196,3 +200,13 @@ class GroundTruthEventManager(ReadManager[GroundTruthEvent]):
     def filter(self, **filters: Unpack[GroundTruthEventFilters]) -> QuerySet[GroundTruthEvent]:
         """Events matching ``filters`` (lazy)."""
         return self._filter(filters)
+
+    def iter_data(self, **filters: Unpack[GroundTruthEventFilters]) -> Iterator[dict[str, Any]]:
+        """``{"id", "pgh_id", "data"}`` of every event matching ``filters``
+        (``sdk/ground_truth_events/data/``), page by page; filters are checked before I/O."""
+        return self._route_rows("list_data", filters)
+
+    def iter_files(self, **filters: Unpack[GroundTruthEventFilters]) -> Iterator[dict[str, Any]]:
+        """``{"id", "pgh_id", "files": [...]}`` of every event matching ``filters``
+        (``sdk/ground_truth_events/files/``): its files as a list of entries (``spec``, ``url``)."""
+        return self._route_rows("list_files", filters)

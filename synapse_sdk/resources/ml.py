@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._http import Timeout
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import QuerySet
@@ -237,6 +238,22 @@ class StorageManager(CreateManager[Storage, int]):
         """Storages matching ``filters`` (lazy)."""
         return self._filter(filters)
 
+    def default_json(self) -> dict[str, Any] | None:
+        """The default storage as the official client finds it: the first page of
+        ``storages/?category=internal`` (an envelope or a bare list), the row with
+        ``is_default``, else its first row, else ``None``."""
+        raw = self.fetch_page({"category": StorageCategory.INTERNAL.value})
+        rows = raw.get("results") if type(raw) is dict else raw
+        if not isinstance(rows, list) or not all(type(row) is dict for row in rows):
+            raise ResponseValidationError(
+                "storages/ should answer a page of storage objects", response=raw
+            )
+        return next((row for row in rows if row.get("is_default") is True), None) or next(
+            iter(rows), None
+        )
+
     def default(self) -> Storage | None:
-        """The tenant's default storage (``is_default``), else the first one, else ``None``."""
-        return self.filter(is_default=True).first() or self.all().first()
+        """The default storage (:meth:`default_json`: the internal one marked ``is_default``,
+        else the first internal one), else ``None``."""
+        row = self.default_json()
+        return None if row is None else self.build(row)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import attrs
@@ -226,6 +226,16 @@ class TaskManager(CreateManager[Task, int]):
         """Tasks matching ``filters`` (lazy; unknown keys raise ``TypeError``)."""
         return self._filter(filters)
 
+    def iter_data(self, **filters: Unpack[TaskFilters]) -> Iterator[dict[str, Any]]:
+        """``{"id", "data"}`` of every task matching ``filters`` (``sdk/tasks/data/``), page by
+        page as the iterator is consumed; filters are checked like ``filter()``'s (before I/O)."""
+        return self._route_rows("list_data", filters)
+
+    def iter_files(self, **filters: Unpack[TaskFilters]) -> Iterator[dict[str, Any]]:
+        """``{"id", "files": [...]}`` of every task matching ``filters`` (``sdk/tasks/files/``):
+        the files of its data unit as a list of file entries (``url``, ``checksum`` ...)."""
+        return self._route_rows("list_files", filters)
+
     def _create_body(self, data: dict[str, Any]) -> Any:
         """``create(project=p, data_unit=u)`` sends the wire form ``{"project", "data": [...]}``."""
         return tasks_body(data)
@@ -326,7 +336,11 @@ ASSIGNMENTS = Endpoint(
     path="assignments/",
     list_path="sdk/assignments/",
     filters=AssignmentFilters,
-    actions={"set_tags": Action("POST", "set_tags/", detail=False)},
+    actions={
+        "set_tags": Action("POST", "set_tags/", detail=False),
+        "list_data": Action("GET", "sdk/assignments/data/", detail=False, absolute=True),
+        "list_files": Action("GET", "sdk/assignments/files/", detail=False, absolute=True),
+    },
 )
 
 
@@ -339,6 +353,16 @@ class AssignmentManager(DetailManager[Assignment, int]):
     def filter(self, **filters: Unpack[AssignmentFilters]) -> QuerySet[Assignment]:
         """Assignments matching ``filters`` (lazy)."""
         return self._filter(filters)
+
+    def iter_data(self, **filters: Unpack[AssignmentFilters]) -> Iterator[dict[str, Any]]:
+        """``{"id", "data"}`` of every assignment matching ``filters``
+        (``sdk/assignments/data/``), page by page; filters are checked before I/O."""
+        return self._route_rows("list_data", filters)
+
+    def iter_files(self, **filters: Unpack[AssignmentFilters]) -> Iterator[dict[str, Any]]:
+        """``{"id", "files": [...]}`` of every assignment matching ``filters``
+        (``sdk/assignments/files/``): the files of its task's data unit, as a list."""
+        return self._route_rows("list_files", filters)
 
     def set_tags(
         self, ids: Sequence[int], tags: Sequence[int], *, action: TagAction = "add"

@@ -307,3 +307,28 @@ def one_door_per_endpoint(client: BackendClient) -> None:
     assert_type(client.plugin_releases.create(plugin="p", version="1", file=b"zip"), PluginRelease)
     assert_type(client.uploads.create_plugin_release("p", "1"), PluginRelease)
     assert_type(client.plugin_releases.ref("p@1"), PluginRelease)
+
+
+def official_reads(client: BackendClient) -> None:
+    """The official client's reads: raw JSON on the client, typed twins on the managers."""
+    assert_type(client.list_tasks_data({"project": 1}, list_all=True), Any)
+    assert_type(client.list_data_units(page_size=10, timeout=5), Any)
+    assert_type(client.verify_data_files_checksums(["abc"]), Any)
+    assert_type(client.get_chunked_upload(1), Any)
+    assert_type(client.get_default_storage(), Any)
+    assert_type(client.exists("list_tasks", {"project": 1}), bool)
+    assert_type(client.reset_connection(), None)
+    assert_type(client.tasks.iter_data(project=1), Iterator[dict[str, Any]])
+    assert_type(client.tasks.iter_files(ids=[1, 2]), Iterator[dict[str, Any]])
+    assert_type(client.projects.get(1).tasks.iter_data(), Iterator[dict[str, Any]])
+    assert_type(client.assignments.iter_data(tasks=[1]), Iterator[dict[str, Any]])
+    assert_type(client.assignments.iter_files(project=1), Iterator[dict[str, Any]])
+    assert_type(
+        client.ground_truth_events.iter_data(ground_truth_dataset_versions=[1]),
+        Iterator[dict[str, Any]],
+    )
+    assert_type(client.ground_truth_events.iter_files(classes="car"), Iterator[dict[str, Any]])
+    assert_type(client.data_files.verify_checksums_json(["abc"]), dict[str, list[str]])
+    assert_type(client.storages.default_json(), dict[str, Any] | None)
+    assert_type(client.tasks.list_route_json("list_data"), Any)
+    assert_type(client.tasks.iter_route_json("list_files"), Iterator[dict[str, Any]])

@@ -248,9 +248,40 @@ GT_EVENTS = Listing(
 )
 
 
+def _gt_event_rows(ctx: Ctx) -> list[Doc]:
+    return GT_EVENTS.rows(ctx, [_event(d) for d in ctx.store.all("gt_events", ctx.tenant)])
+
+
 def list_gt_events(ctx: Ctx) -> Resp:
-    rows = GT_EVENTS.rows(ctx, [_event(d) for d in ctx.store.all("gt_events", ctx.tenant)])
-    return Resp(paginate(ctx, rows, lambda d: _with_urls(ctx, d)))
+    return Resp(paginate(ctx, _gt_event_rows(ctx), lambda d: _with_urls(ctx, d)))
+
+
+def list_gt_events_data(ctx: Ctx) -> Resp:
+    return Resp(
+        paginate(
+            ctx,
+            _gt_event_rows(ctx),
+            lambda d: {"id": d["id"], "pgh_id": d["pgh_id"], "data": d.get("data")},
+        )
+    )
+
+
+def _files_list(ctx: Ctx, doc: Doc) -> list[Doc]:
+    # the list shape of the sdk/*/files/ routes: one entry per file, named by its spec
+    return [
+        {"spec": spec, "url": ctx.media_url(f.get("_key")), "meta": f.get("meta") or {}}
+        for spec, f in (doc.get("files") or {}).items()
+    ]
+
+
+def list_gt_events_files(ctx: Ctx) -> Resp:
+    return Resp(
+        paginate(
+            ctx,
+            _gt_event_rows(ctx),
+            lambda d: {"id": d["id"], "pgh_id": d["pgh_id"], "files": _files_list(ctx, d)},
+        )
+    )
 
 
 GROUND_TRUTHS = Listing(
@@ -323,6 +354,8 @@ ROUTES = [
     Route("/ground_truth_dataset_versions/", "GET", list_gt_versions),
     Route("/ground_truth_dataset_versions/<int:pk>/", "GET", get_gt_version),
     Route("/sdk/ground_truth_events/", "GET", list_gt_events),
+    Route("/sdk/ground_truth_events/data/", "GET", list_gt_events_data),
+    Route("/sdk/ground_truth_events/files/", "GET", list_gt_events_files),
     Route("/ground_truths/", "GET", list_ground_truths),
     Route("/agents/", "GET", list_agents),
     Route("/agents/<token>/connect/", "POST", connect_agent, public=True),
