@@ -601,6 +601,33 @@ class BackendClient(Managers):
         """Get a data unit by id, e.g. ``params={'expand': 'files'}`` (raw JSON)."""
         return self.data_units.fetch_json(pk, self._params(params))
 
+    def list_plugin_releases(
+        self, plugin_code: str | int, *, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The releases of plugin ``plugin_code`` (a code, or an id): the ``results`` list of the
+        first page of ``plugin_releases/?plugin=<code>``, as the official client returns."""
+        check_id(plugin_code, "lookup", what="plugin_code")
+        page = self.plugin_releases.list_json({**self._params(params), "plugin": plugin_code})
+        return page["results"]
+
+    def get_plugin_release_by_lookup(
+        self,
+        lookup: str | int,
+        *,
+        expand: str | None = "plugin",
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Get a plugin release by ``'code@version'`` or its id (an int or a string of digits),
+        with ``expand`` (``'plugin'`` by default; None for none) added to ``params``."""
+        if isinstance(lookup, str) and lookup.isascii() and lookup.isdigit():
+            lookup = int(lookup)
+        if expand is not None and not isinstance(expand, str):
+            raise TypeError(f"expand must be a string or None, got {type(expand).__name__}")
+        query = self._params(params)
+        if expand is not None:
+            query.setdefault("expand", expand)
+        return self.plugin_releases.fetch_json(lookup, query)
+
     def verify_data_files_checksums(self, checksums: Sequence[str]) -> Any:
         """``{"existing_checksums": [...]}``: which of ``checksums`` (MD5 hex) the server already
         has (asked 1,000 at a time, the most one request carries; the answers merged)."""

@@ -166,6 +166,32 @@ def test_agents_and_ground_truth_versions(client: BackendClient, demo: dict[str,
     assert client.list_ground_truth_versions({"is_archived": True})["results"] == []
 
 
+def test_plugin_releases_by_code_and_lookup(
+    client: BackendClient, synapse_backend: LocalBackend
+) -> None:
+    demo = synapse_backend.demo
+    releases = client.list_plugin_releases(demo["plugin_code"])
+    assert isinstance(releases, list) and _ids(releases) == [demo["plugin_release"]]
+    assert client.list_plugin_releases(demo["plugin"]) == releases
+    assert client.list_plugin_releases("no-such-plugin") == []
+    assert [r.id for r in client.plugin_releases.filter(plugin=demo["plugin_code"])] == _ids(
+        releases
+    )
+
+    version = releases[0]["version"]
+    found = client.get_plugin_release_by_lookup(f"{demo['plugin_code']}@{version}")
+    assert found["id"] == demo["plugin_release"]
+    assert found["plugin"]["code"] == demo["plugin_code"]  # expand=plugin by default
+    assert "expand=plugin" in synapse_backend.journal.entries()[-1].query
+    by_pk = client.get_plugin_release_by_lookup(str(demo["plugin_release"]), expand=None)
+    assert by_pk["id"] == demo["plugin_release"] and by_pk["plugin"] == demo["plugin"]
+    assert synapse_backend.journal.entries()[-1].query == ""
+    typed = client.plugin_releases.get(f"{demo['plugin_code']}@{version}", expand=("plugin",))
+    assert typed.id == found["id"]
+    with pytest.raises(NotFoundError):
+        client.get_plugin_release_by_lookup(f"{demo['plugin_code']}@9.9.9")
+
+
 # -- data files, chunked uploads, storages ------------------------------------------------------
 
 
@@ -257,6 +283,18 @@ ID_METHODS: dict[str, Callable[[BackendClient, Any], Any]] = {
     "get_data_unit": lambda c, pk: c.get_data_unit(pk),
     "get_chunked_upload": lambda c, pk: c.get_chunked_upload(pk),
 }
+LOOKUP_METHODS: dict[str, Callable[[BackendClient, Any], Any]] = {
+    "get_plugin_release_by_lookup": lambda c, pk: c.get_plugin_release_by_lookup(pk),
+    "list_plugin_releases": lambda c, pk: c.list_plugin_releases(pk),
+}
+BAD_LOOKUPS: list[object] = [
+    *(bad for bad in BAD_IDS if bad != "1"),
+    "a b",
+    "x?role=admin",
+    "é",
+    "a" * 101,
+    "a/b",
+]
 
 
 @pytest.mark.parametrize("method", sorted(ID_METHODS))
@@ -267,6 +305,17 @@ def test_bad_ids_fail_before_any_io(
     for bad in [*BAD_IDS, "not-a-uuid", b"1"]:
         with pytest.raises((TypeError, ValueError)):
             ID_METHODS[method](client, bad)
+    assert synapse_backend.journal.entries() == []
+
+
+@pytest.mark.parametrize("method", sorted(LOOKUP_METHODS))
+def test_bad_lookups_fail_before_any_io(
+    client: BackendClient, synapse_backend: LocalBackend, method: str
+) -> None:
+    synapse_backend.journal.clear()
+    for bad in BAD_LOOKUPS:
+        with pytest.raises((TypeError, ValueError)):
+            LOOKUP_METHODS[method](client, bad)
     assert synapse_backend.journal.entries() == []
 
 
@@ -295,6 +344,8 @@ BAD_CALLS: dict[str, Callable[[BackendClient], Any]] = {
     "typed filter key": lambda c: c.tasks.iter_data(projct=1),  # type: ignore[call-arg]
     "typed filter value": lambda c: c.assignments.iter_files(project="1"),  # type: ignore[arg-type]
     "typed gt filter": lambda c: c.ground_truth_events.iter_data(classez="cat"),  # type: ignore[call-arg]
+    "plugin_releases params": lambda c: c.list_plugin_releases("p", params=[1]),  # type: ignore[arg-type]
+    "release lookup expand": lambda c: c.get_plugin_release_by_lookup("p@1", expand=1),  # type: ignore[arg-type]
     "exists api type": lambda c: c.exists(7),  # type: ignore[arg-type]
     "exists unknown": lambda c: c.exists("list_nothing"),
     "exists write": lambda c: c.exists("create_tasks", []),

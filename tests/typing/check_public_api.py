@@ -332,3 +332,5 @@ def official_reads(client: BackendClient) -> None:
     assert_type(client.storages.default_json(), dict[str, Any] | None)
     assert_type(client.tasks.list_route_json("list_data"), Any)
     assert_type(client.tasks.iter_route_json("list_files"), Iterator[dict[str, Any]])
+    assert_type(client.list_plugin_releases("demo-plugin"), Any)
+    assert_type(client.get_plugin_release_by_lookup("demo-plugin@1.0.0", expand=None), Any)
