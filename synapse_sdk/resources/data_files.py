@@ -145,7 +145,8 @@ class DataFileManager(UnlistedManager[DataFile, int]):
 
         Raises:
             TypeError: ``checksums`` is a single string or holds a non-string (before I/O).
-            ResponseValidationError: An answer is not ``{"existing_checksums": [str, ...]}``.
+            ResponseValidationError: An answer's ``existing_checksums`` is not a list of strings
+                (an answer without the key counts as "none known").
         """
         if isinstance(checksums, str | bytes) or not isinstance(checksums, Iterable):
             raise TypeError(f"checksums must be a list of strings, got {type(checksums).__name__}")
@@ -157,7 +158,9 @@ class DataFileManager(UnlistedManager[DataFile, int]):
         for i in range(0, len(items), VERIFY_BATCH):
             batch = items[i : i + VERIFY_BATCH]
             raw = self.action_json("verify_checksums", json={"checksums": batch})
-            existing = raw.get("existing_checksums") if type(raw) is dict else None
+            # An answer that names none (another shape, no key) means "none known": the files
+            # are sent. A list that holds anything but strings is refused.
+            existing = raw.get("existing_checksums", []) if type(raw) is dict else []
             if not isinstance(existing, list) or not all(isinstance(c, str) for c in existing):
                 raise ResponseValidationError(
                     "verify_checksums should answer {'existing_checksums': [str, ...]}",
