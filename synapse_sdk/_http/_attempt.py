@@ -6,8 +6,8 @@ it, the opener's ``urlopen`` (whatever the transport), the mapping of failures t
 retry decision, the pause (backoff or ``Retry-After``, never past the deadline, paid from the
 retry budget) and the per-attempt log line. What differs between API calls and downloads is only
 what is done with an answer once its head arrived: a **reader** either buffers the body
-(:class:`Buffered`, the loop then judges the status) or takes the answer over (a download's
-stream, a redirect to follow) and returns it as is.
+(returns :data:`Buffered`, the loop then judges the status) or takes the answer over (a
+download's stream, a redirect to follow: anything but a plain tuple), which the loop returns.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import urllib3
 
@@ -54,11 +54,9 @@ logger = logging.getLogger("synapse_sdk.http")
 T = TypeVar("T")
 
 
-class Buffered(NamedTuple):
-    """A reader's buffered body; ``complete`` is False when an error answer was cut short."""
-
-    content: bytes
-    complete: bool
+#: A reader's buffered body: ``(content, complete)``; ``complete`` is False when an error
+#: answer was cut short. A plain tuple (the hot path builds one per call).
+Buffered = tuple[bytes, bool]
 
 
 class Call:
@@ -168,7 +166,7 @@ def read_api_answer(raw: urllib3.BaseHTTPResponse, guard: Guard | None, call: Ca
     coding = raw.headers.get("Content-Encoding")
     if coding:
         content = decode_answer(content, coding, limit, error_answer=status >= 300)
-    return Buffered(content, complete)
+    return content, complete
 
 
 def send(
@@ -271,14 +269,14 @@ def run(session: Session, call: Call, opener: Opener, target: str, read: Reader[
             failure = exc
         else:
             set_current_guard(previous)
-            if not isinstance(got, Buffered):
+            if type(got) is not tuple:
                 # Taken over by the reader (a download's stream, a redirect): it owns the
                 # answer and the guard now.
                 _log(session, context, str(raw.status), attempt_started, attempt)
                 if 200 <= raw.status < 300:
                     session.budget.record_success()
-                return got
-            content, complete = got
+                return cast(T, got)
+            content, complete = cast(Buffered, got)
             if finish_attempt(guard, raw, reuse=complete) and not self_delimited(raw):
                 failure = DeadlineReached()  # the watchdog's shutdown may have cut the body
         if failure is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import urllib3
@@ -132,11 +132,14 @@ class StreamedResponse:
         return f"<StreamedResponse {self.status} {self.url}>"
 
 
-class Redirect(NamedTuple):
+class Redirect:
     """A redirect answer, taken over by the download reader (its body is never read)."""
 
-    status: int
-    location: str
+    __slots__ = ("location", "status")
+
+    def __init__(self, status: int, location: str) -> None:
+        self.status = status
+        self.location = location
 
 
 def _read_download(
@@ -169,8 +172,7 @@ def _read_download(
         limit=MAX_ERROR_BYTES,
     )
     coding = raw.headers.get("Content-Encoding")
-    content = decode_answer(content, coding, MAX_ERROR_BYTES, error_answer=True)
-    return Buffered(content, complete)
+    return decode_answer(content, coding, MAX_ERROR_BYTES, error_answer=True), complete
 
 
 def open_download(

@@ -117,6 +117,14 @@ class Session:
         self.ca_certs = ca_certs
         self.sleep = sleep
         self.clock = clock
+        methods = ("route", "route_download", "close")
+        if transport is not None and not all(
+            callable(getattr(transport, name, None)) for name in methods
+        ):
+            raise TypeError(
+                f"transport must be a Transport (route, route_download, close), e.g. "
+                f"WSGITransport(app); got {type(transport).__name__}"
+            )
         self.transport = transport
         #: What requests are opened with: the given transport, else urllib3 pools.
         self._pool: Transport = (

@@ -15,7 +15,7 @@ and logging behave the same; only the wire is missing:
 * a request body streamed from files (``Multipart``) is read lazily by the app through
   ``wsgi.input``; what the app leaves unread is consumed after it returns, as a server would
   receive it. An error of the body itself (a file changed while uploading) is raised unchanged.
-* ``HEAD``, ``204`` and ``304`` answers carry no body; hop-by-hop headers are dropped; an invalid
+* ``HEAD``/``204``/``304`` answers carry no body; hop-by-hop headers are dropped; an invalid
   ``Content-Length`` or a status below 200 is a protocol error, as on a socket.
 """
 
@@ -61,8 +61,7 @@ class WSGITransport:
     socket: no connect/read timeouts, app exceptions are connection failures.
 
     Args:
-        app: The WSGI application.
-        script_name: ``SCRIPT_NAME`` for every request (the app's mount point).
+        app: The WSGI application (mounted at the root: ``SCRIPT_NAME`` is empty).
         remote_addr: ``REMOTE_ADDR`` for every request.
         errors: ``wsgi.errors`` (default: ``sys.stderr``).
 
@@ -74,14 +73,12 @@ class WSGITransport:
         self,
         app: WSGIApplication,
         *,
-        script_name: str = "",
         remote_addr: str = "127.0.0.1",
         errors: IO[str] | None = None,
     ) -> None:
         if not callable(app):
             raise TypeError(f"app must be a WSGI callable, got {type(app).__name__}")
         self.app = app
-        self.script_name = script_name.rstrip("/")
         self.remote_addr = remote_addr
         self.errors = errors
         self._origins: dict[str, _Origin] = {}
@@ -135,7 +132,7 @@ class _Origin:
     ) -> urllib3.HTTPResponse:
         """Call the app for ``method url`` and return its answer, body unread."""
         source, length = _request_body(body)
-        environ = self._environ(method, url, headers or {}, source, length, body)
+        environ = self._environ(method, url, headers or {}, source, length, body is None)
         guard = current_guard()
         if guard is not None:
             if guard.fired:
@@ -178,13 +175,13 @@ class _Origin:
         headers: Any,
         source: Any,
         length: int | None,
-        body: Any,
+        no_body: bool,
     ) -> dict[str, Any]:
         transport = self.transport
         path, _, query = target.partition("?")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
-            "SCRIPT_NAME": transport.script_name,
+            "SCRIPT_NAME": "",
             "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
             "QUERY_STRING": query,
             "REQUEST_URI": target,
@@ -215,7 +212,7 @@ class _Origin:
         if not given:
             if length is not None:
                 environ["CONTENT_LENGTH"] = str(length)
-            elif body is None and method in _BODY_METHODS:
+            elif no_body and method in _BODY_METHODS:
                 environ["CONTENT_LENGTH"] = "0"
         return environ
 
@@ -224,10 +221,8 @@ def _request_body(body: Any) -> tuple[Any, int | None]:
     """``wsgi.input`` for ``body`` and its length (None when only the headers know it)."""
     if body is None:
         return io.BytesIO(b""), None
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(body)), len(body)
-    if isinstance(body, str):
-        data = body.encode("utf-8")
+    if isinstance(body, (str, bytes, bytearray, memoryview)):
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         return io.BytesIO(data), len(data)
     return _StreamedInput(body), None
 

@@ -321,6 +321,8 @@ def test_pickling_keeps_a_picklable_app() -> None:
     assert repr(WSGITransport(echo)).startswith("WSGITransport(")
     with pytest.raises(TypeError, match="WSGI callable"):
         WSGITransport("not an app")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="transport must be a Transport"):
+        Session(URL, transport=echo)  # type: ignore[arg-type]
 
 
 # -- the local backend's app ---------------------------------------------------------------------
