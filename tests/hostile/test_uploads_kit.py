@@ -206,5 +206,5 @@ def serve_collection(srv: HostileServer) -> None:
     """``data_collections/1/``, ``verify_checksums`` (knows nothing) and a ``data_units/`` that
     refuses every unit (tests assert it was never asked)."""
     srv.json("/data_collections/", COLLECTION)
-    srv.json("/data_files/verify_checksums/", {"checksums": []})
+    srv.json("/data_files/verify_checksums/", {"existing_checksums": []})
     srv.json("/data_units/", {"detail": "this test server creates no data units"}, 400)
