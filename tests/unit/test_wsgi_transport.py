@@ -22,6 +22,7 @@ from synapse_sdk import (
     BackendClient,
     ClientConnectionError,
     DeadlineExceededError,
+    HTTPError,
     NotFoundError,
     OutcomeUnknownError,
     ResponseTooLargeError,
@@ -166,6 +167,17 @@ def test_head_204_and_304_carry_no_body() -> None:
     with session_for(answer("204 No Content", b"ignored")) as session:
         response = session.request("DELETE", "x/1/")
     assert response.status == 204 and response.content == b""
+    unread = Closing(iter([b"first chunk", b"never read"]))
+
+    def not_modified(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("304 Not Modified", [])
+        return unread
+
+    cached = session_for(not_modified)
+    with cached, pytest.raises(HTTPError) as info:
+        cached.request("GET", "x/")
+    assert info.value.status_code == 304 and info.value.response is None
+    assert unread.closed and next(unread.chunks) == b"never read"
 
 
 def test_write_callable_and_late_start_response() -> None:
