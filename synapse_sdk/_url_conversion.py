@@ -3,7 +3,7 @@
 ``url_conversion`` is a mapping ``{field: callable}``. Each callable receives a URL string found
 under that field of a row -- the field's value if it is a string, or the ``url`` key of the file
 dicts it holds (``{"image_1": {"url": ...}}`` or ``[{"url": ...}]``) -- and returns the
-replacement. It does no I/O; downloading is a separate, explicit API (decisions.md).
+replacement. It does no I/O; downloading is a separate, explicit API.
 """
 
 from __future__ import annotations

@@ -228,7 +228,7 @@ def normalize_base_url(base_url: str) -> str:
 
 
 def join_url(base_url: str, path: str) -> str:
-    """Join a relative API path to the base URL (wire-protocol §2.1).
+    """Join a relative API path to the base URL (one slash between them).
 
     Args:
         base_url: The normalized base URL (no trailing slash).

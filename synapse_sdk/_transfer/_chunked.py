@@ -1,4 +1,4 @@
-"""The chunked-upload protocol (wire-protocol §6), resumable and verified.
+"""The chunked-upload protocol (Content-Range chunks, md5 finalize), resumable and verified.
 
 ``PUT chunked_upload/`` then ``PUT <url>`` per chunk (multipart ``filename`` + ``file``, header
 ``Content-Range: bytes a-b/total``), then ``POST <url> {"md5": ...}``. The engine:

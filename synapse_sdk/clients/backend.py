@@ -114,7 +114,8 @@ class ClientConfig:
         )
 
     def headers(self) -> dict[str, str]:
-        """The auth headers (wire-protocol §1): present only for values that are set."""
+        """The auth headers (``Synapse-Access-Token``, ``SYNAPSE-Agent``, ``Synapse-Tenant``):
+        present only for values that are set."""
         headers: dict[str, str] = {}
         if self.api_token:
             headers["Synapse-Access-Token"] = f"Token {self.api_token}"

@@ -1,4 +1,4 @@
-"""chunked_upload/ protocol (wire-protocol.md §6)."""
+"""chunked_upload/ protocol (Content-Range chunks, offsets, md5 finalize)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""chunked_upload/ with drf-chunked-upload semantics (wire-protocol.md §6)."""
+"""chunked_upload/ with drf-chunked-upload semantics (Content-Range chunks, md5 finalize)."""
 
 from __future__ import annotations
 
