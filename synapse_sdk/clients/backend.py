@@ -5,6 +5,7 @@ forwards to the same endpoint declarations, every flat method of the seed docume
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from synapse_sdk._http import (
 )
 from synapse_sdk._http._body import DEFAULT_MAX_RESPONSE_BYTES
 from synapse_sdk._http._options import check_option, picklable_or
+from synapse_sdk._query._pages import PageSource
 from synapse_sdk._url_conversion import (
     UrlConversion,
     check_url_conversion,
@@ -39,6 +41,7 @@ from synapse_sdk.resources import (
     StorageCategory,
     StorageProvider,
 )
+from synapse_sdk.resources._manager import _RouteSource
 from synapse_sdk.resources.tasks import tags_body, tasks_body
 from synapse_sdk.uploads import (
     CHUNKED_UPLOADS,
@@ -47,7 +50,7 @@ from synapse_sdk.uploads import (
     UploadManager,
 )
 
-__all__ = ["BackendClient", "ClientConfig", "StorageCategory", "StorageProvider"]
+__all__ = ["BackendClient", "ClientConfig", "ListAllRows", "StorageCategory", "StorageProvider"]
 
 TimeoutLike = Timeout | Mapping[str, float | None] | float | None
 _MISSING = object()
@@ -146,6 +149,72 @@ def _token(value: object, name: str) -> str | None:
     if any(c in value for c in "\r\n\x00") or value != value.strip():
         raise ValueError(f"{name} contains whitespace or control characters")
     return value
+
+
+class _CountingSource:
+    """A page source that keeps the ``count`` of the first page body the walk fetches (the
+    walk's own first request: no extra one)."""
+
+    __slots__ = ("count", "fetched", "source")
+
+    def __init__(self, source: PageSource) -> None:
+        self.source = source
+        self.count = 0
+        self.fetched = False
+
+    def fetch_page(self, params: Mapping[str, str] | None, url: str | None = None) -> Any:
+        body = self.source.fetch_page(params, url)
+        if not self.fetched:
+            self.fetched = True
+            found = body.get("count") if isinstance(body, dict) else None
+            if isinstance(found, int) and not isinstance(found, bool) and found >= 0:
+                self.count = found
+        return body
+
+    def check_url(self, url: str) -> None:
+        self.source.check_url(url)
+
+
+class ListAllRows(Iterator[Any]):
+    """What a seed ``list_*(list_all=True)`` returns: the lazy iterator over every row, plus the
+    listing's total as :attr:`count` and ``len()``.
+
+    ``rows = client.list_tasks(params, list_all=True); rows.count`` replaces the official
+    client's ``rows, count = client.list_tasks(params, list_all=True)``. Nothing is sent before
+    the first ``next()`` or ``count``/``len()``. The count is the first page's ``count`` (0 when
+    the page gives none), read from the page the walk fetches anyway: asking for it before any
+    row was read fetches that first page (its rows are kept for iteration), so ``len(rows)`` and
+    ``list(rows)`` cost no extra request.
+    """
+
+    __slots__ = ("_ahead", "_rows", "_source")
+
+    def __init__(self, rows: Iterator[Any], source: _CountingSource) -> None:
+        self._rows = rows
+        self._source = source
+        self._ahead: list[Any] = []
+
+    def __iter__(self) -> ListAllRows:
+        return self
+
+    def __next__(self) -> Any:
+        if self._ahead:
+            return self._ahead.pop()
+        return next(self._rows)
+
+    @property
+    def count(self) -> int:
+        """The listing's total rows (the first page's ``count``; 0 when it gives none)."""
+        if not self._source.fetched:
+            for row in itertools.islice(self._rows, 1):
+                self._ahead.append(row)
+        return self._source.count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return True  # an iterator is truthy: ``if rows:`` sends nothing
 
 
 class BackendClient(Managers):
@@ -733,8 +802,10 @@ class BackendClient(Managers):
         if params is not None and not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping, got {type(params).__name__}")
         if list_all:  # iter_json checks page/page_size now; nothing is sent before next()
-            rows = manager.iter_json(params)
-            return convert_rows(rows, conversion) if conversion else rows
+            # The manager's own walk over a source that keeps the first page's count.
+            source = _CountingSource(manager)
+            rows = manager._walk(source, params, None)
+            return ListAllRows(convert_rows(rows, conversion) if conversion else rows, source)
         return convert_page(manager.list_json(params), conversion)
 
     def _list_route(
@@ -748,8 +819,9 @@ class BackendClient(Managers):
         conversion = check_url_conversion(url_conversion)
         query = self._params(params)
         if list_all:  # iter_route_json checks page/page_size now; nothing is sent before next()
-            rows = manager.iter_route_json(name, query)
-            return convert_rows(rows, conversion) if conversion else rows
+            source = _CountingSource(_RouteSource(self._session, manager._route_path(name)))
+            rows = manager._walk(source, query, None)
+            return ListAllRows(convert_rows(rows, conversion) if conversion else rows, source)
         return convert_page(manager.list_route_json(name, query), conversion)
 
     @staticmethod

@@ -37,6 +37,7 @@ from synapse_sdk import (
     Task,
     TaskTag,
 )
+from synapse_sdk.clients.backend import ListAllRows
 from synapse_sdk.resources import (
     AgentManager,
     AssignmentStatus,
@@ -334,3 +335,11 @@ def official_reads(client: BackendClient) -> None:
     assert_type(client.tasks.iter_route_json("list_files"), Iterator[dict[str, Any]])
     assert_type(client.list_plugin_releases("demo-plugin"), Any)
     assert_type(client.get_plugin_release_by_lookup("demo-plugin@1.0.0", expand=None), Any)
+
+
+def official_call_forms(client: BackendClient, rows: ListAllRows) -> None:
+    """The official client's call forms: ``list_*(list_all=True)`` carries its count."""
+    assert_type(rows.count, int)
+    assert_type(len(rows), int)
+    assert_type(next(rows), Any)
+    assert_type(iter(rows), ListAllRows)
