@@ -151,6 +151,12 @@ def _token(value: object, name: str) -> str | None:
     return value
 
 
+def _chunked_flag(value: object) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"use_chunked_upload must be True, False or None, got {value!r}")
+    return value
+
+
 class _CountingSource:
     """A page source that keeps the ``count`` of the first page body the walk fetches (the
     walk's own first request: no extra one)."""
@@ -389,9 +395,14 @@ class BackendClient(Managers):
         """Get task details, e.g. ``params={'expand': 'data_unit'}`` (raw JSON)."""
         return self.tasks.fetch_json(pk, params)
 
-    def annotate_task_data(self, pk: int, data: Any) -> Any:
-        """Submit annotation data for a task (``PUT tasks/<pk>/annotate_task_data/``)."""
-        return self.tasks.action_json("annotate", pk, json=data)
+    def annotate_task_data(self, pk: int, data: Any, schema: str | None = None) -> Any:
+        """Submit annotation data for a task (``PUT tasks/<pk>/annotate_task_data/``);
+        ``schema`` (``'dm_schema_v1'``, or ``'any'`` to skip the backend's DM-schema check) is
+        sent as the ``schema`` query parameter when given."""
+        if schema is not None and (not isinstance(schema, str) or not schema):
+            raise TypeError(f"schema must be a non-empty string or None, got {schema!r}")
+        params = {"schema": schema} if schema is not None else None
+        return self.tasks.action_json("annotate", pk, json=data, params=params)
 
     def list_tasks(
         self,
@@ -422,15 +433,18 @@ class BackendClient(Managers):
         on_progress: ProgressCallback | None = None,
         *,
         progress: bool | None = None,
+        read_timeout: float | None = None,
     ) -> Any:
         """Upload a file with the chunked protocol (50 MiB chunks streamed from disk,
         MD5-verified, resumed from the server's offset after a dropped connection).
 
         ``on_progress(sent, total)`` is called as bytes go out; ``progress=True`` shows a bar.
-        Returns the finalize JSON (``id``, ``checksum``, ``size`` ...). On failure the error's
-        ``upload_id`` names the upload for :meth:`resume_chunked_upload`.
+        ``read_timeout`` (seconds) replaces the client's read timeout for this upload's requests
+        (a finalize of a large file can take the server tens of seconds). Returns the finalize
+        JSON (``id``, ``checksum``, ``size`` ...). On failure the error's ``upload_id`` names the
+        upload for :meth:`resume_chunked_upload`.
         """
-        return self.uploads.chunked_json(
+        return self._reading(read_timeout).uploads.chunked_json(
             file_path, chunk_size=chunk_size, progress=on_progress or progress
         )
 
@@ -462,20 +476,32 @@ class BackendClient(Managers):
         )
 
     def create_data_file(
-        self, file_path: str | os.PathLike[str], use_chunked_upload: bool = False
+        self,
+        file_path: str | os.PathLike[str],
+        use_chunked_upload: bool | None = None,
+        *,
+        read_timeout: float | None = None,
     ) -> Any:
-        """Upload a file as a data file (direct multipart, or chunked when asked)."""
-        return self.uploads.data_file_json(file_path, chunked=use_chunked_upload)
+        """Upload a file as a data file: one multipart POST, or the chunked protocol for files
+        above 50 MiB (``use_chunked_upload=None``, the default); True/False force either.
+        ``read_timeout`` (seconds) replaces the client's read timeout for this call."""
+        chunked = _chunked_flag(use_chunked_upload)
+        return self._reading(read_timeout).uploads.data_file_json(file_path, chunked=chunked)
 
     def upload_data_file(
         self,
         organized_file: Mapping[str, Any],
         collection_id: int,
-        use_chunked_upload: bool = False,
+        use_chunked_upload: bool | None = None,
+        *,
+        read_timeout: float | None = None,
     ) -> Any:
-        """Upload an organised item's files; return the item for ``create_data_units``."""
-        return self.uploads.data_unit_item(
-            organized_file, collection_id, chunked=use_chunked_upload
+        """Upload an organised item's files (each chunked above 50 MiB unless
+        ``use_chunked_upload`` says otherwise); return the item for ``create_data_units``.
+        ``read_timeout`` (seconds) replaces the client's read timeout for these uploads."""
+        chunked = _chunked_flag(use_chunked_upload)
+        return self._reading(read_timeout).uploads.data_unit_item(
+            organized_file, collection_id, chunked=chunked
         )
 
     def create_data_units(self, uploaded_files: Any) -> Any:
@@ -580,9 +606,10 @@ class BackendClient(Managers):
         conversion = check_url_conversion(url_conversion)
         return convert_row(self.models.fetch_json(pk, params), conversion)
 
-    def create_model(self, data: Mapping[str, Any]) -> Any:
-        """Create a model; a ``'file'`` path is uploaded with the chunked protocol first."""
-        return self.uploads.model_json(data)
+    def create_model(self, data: Mapping[str, Any], *, file: Any = None) -> Any:
+        """Create a model; a file path (``file=``, or ``data['file']``) is uploaded with the
+        chunked protocol first and referenced by ``chunked_upload``."""
+        return self.uploads.model_json(data, file=file)
 
     def list_ground_truth_events(
         self,
@@ -823,6 +850,20 @@ class BackendClient(Managers):
             rows = manager._walk(source, query, None)
             return ListAllRows(convert_rows(rows, conversion) if conversion else rows, source)
         return convert_page(manager.list_route_json(name, query), conversion)
+
+    def _reading(self, read_timeout: float | None) -> BackendClient:
+        """This client, or with ``read_timeout`` a copy whose read timeout it is (sharing the
+        pool; the wall-clock deadline raised to at least ``read_timeout``). Checked before I/O."""
+        if read_timeout is None:
+            return self
+        if isinstance(read_timeout, bool) or not isinstance(read_timeout, (int, float)):
+            kind = type(read_timeout).__name__
+            raise TypeError(f"read_timeout must be a number of seconds or None, got {kind}")
+        deadline = self._config.timeout.deadline
+        timeout: dict[str, float | None] = {"read": read_timeout}
+        if deadline is not None and read_timeout > deadline:
+            timeout["deadline"] = read_timeout
+        return self.with_options(timeout=timeout)
 
     @staticmethod
     def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
