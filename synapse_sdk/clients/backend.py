@@ -36,6 +36,7 @@ from synapse_sdk._url_conversion import (
 from synapse_sdk.resources import (
     FAMILIES,
     ClientContext,
+    JobStatus,
     Managers,
     ReadManager,
     StorageCategory,
@@ -569,7 +570,20 @@ class BackendClient(Managers):
         return self.jobs.fetch_json(pk, params)
 
     def update_job(self, pk: int, data: Mapping[str, Any]) -> Any:
-        """Update a job (PATCH), e.g. ``{'status': 'SUCCEEDED'}``."""
+        """Update a job (PATCH), e.g. ``{'status': 'SUCCEEDED'}``.
+
+        Raises:
+            ValueError: ``data['status']`` is not one of the backend's statuses (``PENDING``,
+                ``RUNNING``, ``STOPPED``, ``SUCCEEDED``, ``FAILED``; the seed's ``'completed'``
+                included); nothing is sent.
+        """
+        if not isinstance(data, Mapping):
+            raise TypeError(f"data must be a mapping, got {type(data).__name__}")
+        if "status" in data:
+            status = data["status"]
+            valid = [s.value for s in JobStatus]
+            if not isinstance(status, str) or status not in valid:
+                raise ValueError(f"job status must be one of {', '.join(valid)}, got {status!r}")
         return self.jobs.update_json(pk, dict(data), partial=True)
 
     def list_job_console_logs(self, pk: int) -> Any:

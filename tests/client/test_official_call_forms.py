@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from synapse_sdk import ClientError
+from synapse_sdk import ClientError, JobStatus
 from synapse_sdk.clients.backend import BackendClient, ListAllRows
 from synapse_sdk.devserver import LocalBackend
 
@@ -261,3 +261,31 @@ def test_create_plugin_release_file_keyword(
         {"plugin": demo["plugin_code"], "version": "3.0.1", "file": archive}
     )
     assert seed_form["version"] == "3.0.1"
+
+
+# -- update_job: the backend's statuses only -----------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["completed", "succeeded", "DONE", "", None, 1, ["RUNNING"]])
+def test_update_job_refuses_an_unknown_status_before_io(
+    client: BackendClient, synapse_backend: LocalBackend, demo: dict[str, Any], bad: Any
+) -> None:
+    with pytest.raises(ValueError, match="PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED") as info:
+        client.update_job(demo["job"], {"status": bad})
+    assert repr(bad) in str(info.value)
+    assert synapse_backend.journal.entries() == []
+
+
+def test_update_job_takes_every_backend_status(client: BackendClient, demo: dict[str, Any]) -> None:
+    job = client.run_plugin(demo["plugin"], {"action": "noop"})
+    assert client.update_job(job["id"], {"status": JobStatus.RUNNING})["status"] == "RUNNING"
+    assert client.update_job(job["id"], {"status": "SUCCEEDED"})["status"] == "SUCCEEDED"
+    assert client.update_job(job["id"], {"progress_record": {"progress": 100}})["id"] == job["id"]
+
+
+def test_update_job_refuses_a_non_mapping_before_io(
+    client: BackendClient, synapse_backend: LocalBackend, demo: dict[str, Any]
+) -> None:
+    with pytest.raises(TypeError, match="mapping"):
+        client.update_job(demo["job"], [("status", "RUNNING")])  # type: ignore[arg-type]
+    assert synapse_backend.journal.entries() == []
