@@ -1,0 +1,125 @@
+"""The seed API's flat methods for projects, tasks, task tags and assignments (raw JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from synapse_sdk._url_conversion import UrlConversion
+from synapse_sdk.clients._seed_base import SeedBase
+from synapse_sdk.resources.tasks import tags_body, tasks_body
+
+__all__ = ["AnnotationMethods"]
+
+
+class AnnotationMethods(SeedBase):
+    """``get_project``, ``get_task``, ``list_tasks``, ``annotate_task_data`` ... (raw JSON)."""
+
+    def get_project(self, pk: int) -> Any:
+        """Get project details by id (raw JSON)."""
+        return self.projects.fetch_json(pk)
+
+    def get_task(self, pk: int, params: Mapping[str, Any] | None = None) -> Any:
+        """Get task details, e.g. ``params={'expand': 'data_unit'}`` (raw JSON)."""
+        return self.tasks.fetch_json(pk, params)
+
+    def annotate_task_data(self, pk: int, data: Any, schema: str | None = None) -> Any:
+        """Submit annotation data for a task (``PUT tasks/<pk>/annotate_task_data/``);
+        ``schema`` (``'dm_schema_v1'``, or ``'any'`` to skip the backend's DM-schema check) is
+        sent as the ``schema`` query parameter when given."""
+        if schema is not None and (not isinstance(schema, str) or not schema):
+            raise TypeError(f"schema must be a non-empty string or None, got {schema!r}")
+        params = {"schema": schema} if schema is not None else None
+        return self.tasks.action_json("annotate", pk, json=data, params=params)
+
+    def list_tasks(
+        self,
+        params: Mapping[str, Any] | None = None,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """List tasks: the first page envelope, or with ``list_all=True`` a lazy iterator over
+        every task (dicts), fetched page by page."""
+        return self._list(self.tasks, params, url_conversion, list_all)
+
+    def create_tasks(self, data: Any) -> Any:
+        """Create tasks from ``[{'project', 'data_unit'}, ...]`` or the wire form."""
+        return self.tasks.create_json(tasks_body(data))
+
+    def set_tags_tasks(
+        self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Set tags on tasks: ``{'task_ids': [...], 'tag_ids': [...]}`` (or the wire form)."""
+        return self.tasks.action_json("set_tags", json=tags_body(data), params=params)
+
+    def get_assignment(self, pk: int) -> Any:
+        """Get assignment details by id (raw JSON)."""
+        return self.assignments.fetch_json(pk)
+
+    def list_assignments(
+        self,
+        params: Mapping[str, Any] | None = None,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """List assignments (first page, or every row lazily with ``list_all=True``)."""
+        return self._list(self.assignments, params, url_conversion, list_all)
+
+    def set_tags_assignments(
+        self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Set tags on assignments: ``{'assignment_ids': [...], 'tag_ids': [...]}``."""
+        body = tags_body(data, seed_ids_key="assignment_ids")
+        return self.assignments.action_json("set_tags", json=body, params=params)
+
+    def list_tasks_data(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """``{"id", "data"}`` of the tasks matching ``params`` (``sdk/tasks/data/``): the first
+        page envelope, or with ``list_all=True`` a lazy iterator over every row."""
+        return self._list_route(self.tasks, "list_data", params, url_conversion, list_all)
+
+    def list_tasks_files(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """``{"id", "files": [...]}`` of the tasks matching ``params`` (``sdk/tasks/files/``):
+        first page envelope, or every row lazily with ``list_all=True``."""
+        return self._list_route(self.tasks, "list_files", params, url_conversion, list_all)
+
+    def list_assignments_data(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """``{"id", "data"}`` of the assignments matching ``params`` (``sdk/assignments/data/``):
+        first page envelope, or every row lazily with ``list_all=True``."""
+        return self._list_route(self.assignments, "list_data", params, url_conversion, list_all)
+
+    def list_assignments_files(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """``{"id", "files": [...]}`` of the assignments matching ``params``
+        (``sdk/assignments/files/``): first page, or every row lazily with ``list_all=True``."""
+        return self._list_route(self.assignments, "list_files", params, url_conversion, list_all)
+
+    def list_task_tags(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List task tags (first page envelope), e.g. ``params={'project': 1}``."""
+        return self.task_tags.list_json(self._params(params))
+
+    def get_task_tag(self, pk: int) -> Any:
+        """Get a task tag by id (raw JSON)."""
+        return self.task_tags.fetch_json(pk)

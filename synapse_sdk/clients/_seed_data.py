@@ -1,0 +1,133 @@
+"""The seed API's flat methods for uploads, data collections, data files and data units."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from synapse_sdk._endpoint import check_id
+from synapse_sdk._url_conversion import UrlConversion
+from synapse_sdk.clients._seed_base import SeedBase, chunked_flag
+from synapse_sdk.uploads import CHUNKED_UPLOADS, DEFAULT_CHUNK_SIZE, ProgressCallback
+
+__all__ = ["DataMethods"]
+
+
+class DataMethods(SeedBase):
+    """``create_chunked_upload``, ``create_data_file``, ``list_data_units`` ... (raw JSON)."""
+
+    def create_chunked_upload(
+        self,
+        file_path: str | os.PathLike[str],
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_progress: ProgressCallback | None = None,
+        *,
+        progress: bool | None = None,
+        read_timeout: float | None = None,
+    ) -> Any:
+        """Upload a file with the chunked protocol (50 MiB chunks streamed from disk,
+        MD5-verified, resumed from the server's offset after a dropped connection).
+
+        ``on_progress(sent, total)`` is called as bytes go out; ``progress=True`` shows a bar.
+        ``read_timeout`` (seconds) replaces the client's read timeout for this upload's requests
+        (a finalize of a large file can take the server tens of seconds). Returns the finalize
+        JSON (``id``, ``checksum``, ``size`` ...). On failure the error's ``upload_id`` names the
+        upload for :meth:`resume_chunked_upload`.
+        """
+        return self._reading(read_timeout).uploads.chunked_json(
+            file_path, chunk_size=chunk_size, progress=on_progress or progress
+        )
+
+    def resume_chunked_upload(
+        self,
+        upload_id: str,
+        file_path: str | os.PathLike[str],
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_progress: ProgressCallback | None = None,
+        *,
+        progress: bool | None = None,
+    ) -> Any:
+        """Continue an interrupted chunked upload (from this or another process) from the
+        server's offset, after checking the local file; returns the finalize JSON."""
+        return self.uploads.resume_chunked_json(
+            upload_id, file_path, chunk_size=chunk_size, progress=on_progress or progress
+        )
+
+    def list_data_collection(self) -> Any:
+        """List data collections (first page envelope)."""
+        return self.data_collections.list_json()
+
+    list_data_collections = list_data_collection
+
+    def get_data_collection(self, data_collection_id: int) -> Any:
+        """Get a data collection with its ``file_specifications``."""
+        return self.data_collections.fetch_json(
+            data_collection_id, {"expand": "file_specifications"}
+        )
+
+    def create_data_file(
+        self,
+        file_path: str | os.PathLike[str],
+        use_chunked_upload: bool | None = None,
+        *,
+        read_timeout: float | None = None,
+    ) -> Any:
+        """Upload a file as a data file: one multipart POST, or the chunked protocol for files
+        above 50 MiB (``use_chunked_upload=None``, the default); True/False force either.
+        ``read_timeout`` (seconds) replaces the client's read timeout for this call."""
+        chunked = chunked_flag(use_chunked_upload)
+        return self._reading(read_timeout).uploads.data_file_json(file_path, chunked=chunked)
+
+    def upload_data_file(
+        self,
+        organized_file: Mapping[str, Any],
+        collection_id: int,
+        use_chunked_upload: bool | None = None,
+        *,
+        read_timeout: float | None = None,
+    ) -> Any:
+        """Upload an organised item's files (each chunked above 50 MiB unless
+        ``use_chunked_upload`` says otherwise); return the item for ``create_data_units``.
+        ``read_timeout`` (seconds) replaces the client's read timeout for these uploads."""
+        chunked = chunked_flag(use_chunked_upload)
+        return self._reading(read_timeout).uploads.data_unit_item(
+            organized_file, collection_id, chunked=chunked
+        )
+
+    def create_data_units(self, uploaded_files: Any) -> Any:
+        """Create data units from uploaded items (a list in, a list out)."""
+        return self.data_units.create_json(uploaded_files)
+
+    def list_data_units(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+        page_size: int = 100,
+        timeout: float | None = 60,
+    ) -> Any:
+        """List data units: the first page envelope (``page_size`` rows unless ``params`` says
+        otherwise), or with ``list_all=True`` a lazy iterator over every unit. ``timeout`` is
+        the read timeout of these requests in seconds (None: the client's)."""
+        query = {"page_size": page_size, **self._params(params)}
+        client = self if timeout is None else self.with_options(timeout={"read": timeout})
+        return client._list(client.data_units, query, url_conversion, list_all)
+
+    def get_data_unit(self, pk: int, *, params: Mapping[str, Any] | None = None) -> Any:
+        """Get a data unit by id, e.g. ``params={'expand': 'files'}`` (raw JSON)."""
+        return self.data_units.fetch_json(pk, self._params(params))
+
+    def verify_data_files_checksums(self, checksums: Sequence[str]) -> Any:
+        """``{"existing_checksums": [...]}``: which of ``checksums`` (MD5 hex) the server already
+        has (asked 1,000 at a time, the most one request carries; the answers merged)."""
+        return self.data_files.verify_checksums_json(checksums)
+
+    def get_chunked_upload(self, pk: str | int) -> Any:
+        """The state of a chunked upload (``offset``, ``completed_at`` ...), by its id (a UUID
+        string, or an int on backends that number uploads)."""
+        if isinstance(pk, str):
+            return self.uploads.get_chunked(pk)
+        segment = check_id(pk, what="upload id")
+        return self._session.request("GET", f"{CHUNKED_UPLOADS.path}{segment}/").json()

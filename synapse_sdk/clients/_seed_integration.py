@@ -1,0 +1,121 @@
+"""The seed API's flat methods for agents, plugins, plugin releases, jobs and storages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from synapse_sdk._endpoint import check_id
+from synapse_sdk.clients._seed_base import SeedBase
+from synapse_sdk.resources import JobStatus
+
+__all__ = ["IntegrationMethods"]
+
+
+class IntegrationMethods(SeedBase):
+    """``get_plugin``, ``run_plugin``, ``get_job``, ``get_storage`` ... (raw JSON)."""
+
+    def health_check_agent(self, token: str) -> Any:
+        """Check an agent's health (``POST agents/<token>/connect/``)."""
+        return self.agents.health_check(token)
+
+    def get_plugin(self, pk: int) -> Any:
+        """Get a plugin (raw JSON)."""
+        return self.plugins.fetch_json(pk)
+
+    def create_plugin(self, data: Mapping[str, Any]) -> Any:
+        """Create a plugin."""
+        return self.plugins.create_json(dict(data))
+
+    def update_plugin(self, pk: int, data: Mapping[str, Any]) -> Any:
+        """Update a plugin (PUT)."""
+        return self.plugins.update_json(pk, dict(data))
+
+    def run_plugin(self, pk: int | str, data: Any) -> Any:
+        """Run a plugin (id or code) with ``data``; returns the job it started."""
+        return self.plugins.action_json("run", pk, json=data)
+
+    def create_plugin_release(self, data: Mapping[str, Any], file: Any = None) -> Any:
+        """Create a plugin release; an archive in ``data['file']`` (or ``file``) goes multipart."""
+        return self.uploads.plugin_release_json(data, file=file)
+
+    def get_plugin_release(self, pk: int | str, params: Mapping[str, Any] | None = None) -> Any:
+        """Get a plugin release by id or ``'code@version'``."""
+        return self.plugin_releases.fetch_json(pk, params)
+
+    def list_jobs(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List jobs (first page envelope)."""
+        return self.jobs.list_json(params)
+
+    def get_job(self, pk: int, params: Mapping[str, Any] | None = None) -> Any:
+        """Get a job (raw JSON)."""
+        return self.jobs.fetch_json(pk, params)
+
+    def update_job(self, pk: int, data: Mapping[str, Any]) -> Any:
+        """Update a job (PATCH), e.g. ``{'status': 'SUCCEEDED'}``.
+
+        Raises:
+            ValueError: ``data['status']`` is not one of the backend's statuses (``PENDING``,
+                ``RUNNING``, ``STOPPED``, ``SUCCEEDED``, ``FAILED``; the seed's ``'completed'``
+                included); nothing is sent.
+        """
+        if not isinstance(data, Mapping):
+            raise TypeError(f"data must be a mapping, got {type(data).__name__}")
+        if "status" in data:
+            status = data["status"]
+            valid = [s.value for s in JobStatus]
+            if not isinstance(status, str) or status not in valid:
+                raise ValueError(f"job status must be one of {', '.join(valid)}, got {status!r}")
+        return self.jobs.update_json(pk, dict(data), partial=True)
+
+    def list_job_console_logs(self, pk: int) -> Any:
+        """A job's console logs (first page envelope)."""
+        return self.jobs.action_json("console_logs", pk)
+
+    def list_storages(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List storages (first page envelope)."""
+        return self.storages.list_json(params)
+
+    def get_storage(self, pk: int) -> Any:
+        """Get a storage with its configuration."""
+        return self.storages.fetch_json(pk, {"with_configuration": "true"})
+
+    def create_storage(self, data: Mapping[str, Any]) -> Any:
+        """Create a storage (``provider`` one of :class:`StorageProvider`)."""
+        return self.storages.create_json(dict(data))
+
+    def list_plugin_releases(
+        self, plugin_code: str | int, *, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The releases of plugin ``plugin_code`` (a code, or an id): the ``results`` list of the
+        first page of ``plugin_releases/?plugin=<code>``, as the official client returns."""
+        check_id(plugin_code, "lookup", what="plugin_code")
+        page = self.plugin_releases.list_json({**self._params(params), "plugin": plugin_code})
+        return page["results"]
+
+    def get_plugin_release_by_lookup(
+        self,
+        lookup: str | int,
+        *,
+        expand: str | None = "plugin",
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Get a plugin release by ``'code@version'`` or its id (an int or a string of digits),
+        with ``expand`` (``'plugin'`` by default; None for none) added to ``params``."""
+        if isinstance(lookup, str) and lookup.isascii() and lookup.isdigit():
+            lookup = int(lookup)
+        if expand is not None and not isinstance(expand, str):
+            raise TypeError(f"expand must be a string or None, got {type(expand).__name__}")
+        query = self._params(params)
+        if expand is not None:
+            query.setdefault("expand", expand)
+        return self.plugin_releases.fetch_json(lookup, query)
+
+    def list_agents(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List agents (first page envelope)."""
+        return self.agents.list_json(self._params(params))
+
+    def get_default_storage(self) -> Any:
+        """The default storage as the official client finds it (the internal storage marked
+        ``is_default``, else the first internal one), or None when there is none."""
+        return self.storages.default_json()

@@ -1,0 +1,81 @@
+"""The seed API's flat methods for models and ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from synapse_sdk._url_conversion import UrlConversion, check_url_conversion, convert_row
+from synapse_sdk.clients._seed_base import SeedBase
+
+__all__ = ["MLMethods"]
+
+
+class MLMethods(SeedBase):
+    """``list_models``, ``create_model``, ``list_ground_truth_events`` ... (raw JSON)."""
+
+    def list_models(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List models (first page envelope)."""
+        return self.models.list_json(params)
+
+    def get_model(
+        self,
+        pk: int,
+        params: Mapping[str, Any] | None = None,
+        url_conversion: UrlConversion | None = None,
+    ) -> Any:
+        """Get a model; ``url_conversion`` rewrites its file URLs."""
+        conversion = check_url_conversion(url_conversion)
+        return convert_row(self.models.fetch_json(pk, params), conversion)
+
+    def create_model(self, data: Mapping[str, Any], *, file: Any = None) -> Any:
+        """Create a model; a file path (``file=``, or ``data['file']``) is uploaded with the
+        chunked protocol first and referenced by ``chunked_upload``."""
+        return self.uploads.model_json(data, file=file)
+
+    def list_ground_truth_events(
+        self,
+        params: Mapping[str, Any] | None = None,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+    ) -> Any:
+        """List ground-truth events (first page, or every row lazily with ``list_all=True``)."""
+        return self._list(self.ground_truth_events, params, url_conversion, list_all)
+
+    def get_ground_truth_version(self, pk: int) -> Any:
+        """Get a ground-truth dataset version (raw JSON)."""
+        return self.ground_truth_versions.fetch_json(pk)
+
+    def list_ground_truth_versions(self, params: Mapping[str, Any] | None = None) -> Any:
+        """List ground-truth dataset versions (first page envelope)."""
+        return self.ground_truth_versions.list_json(self._params(params))
+
+    def list_ground_truth_events_data(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+        page_size: int = 100,
+    ) -> Any:
+        """``{"id", "pgh_id", "data"}`` of the ground-truth events matching ``params``
+        (``sdk/ground_truth_events/data/``): first page, or every row with ``list_all=True``."""
+        query = {"page_size": page_size, **self._params(params)}
+        return self._list_route(
+            self.ground_truth_events, "list_data", query, url_conversion, list_all
+        )
+
+    def list_ground_truth_events_files(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+        page_size: int = 100,
+    ) -> Any:
+        """``{"id", "pgh_id", "files": [...]}`` of the ground-truth events matching ``params``
+        (``sdk/ground_truth_events/files/``): first page, or every row with ``list_all=True``."""
+        query = {"page_size": page_size, **self._params(params)}
+        return self._list_route(
+            self.ground_truth_events, "list_files", query, url_conversion, list_all
+        )
