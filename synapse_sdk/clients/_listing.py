@@ -35,7 +35,7 @@ class CountingSource:
         self.source.check_url(url)
 
 
-class ListAllRows(Iterator[Any]):
+class ListAllRows(Iterator[dict[str, Any]]):
     """What a seed ``list_*(list_all=True)`` returns: the lazy iterator over every row, plus the
     listing's total as :attr:`count` and ``len()``.
 
@@ -49,15 +49,15 @@ class ListAllRows(Iterator[Any]):
 
     __slots__ = ("_ahead", "_rows", "_source")
 
-    def __init__(self, rows: Iterator[Any], source: CountingSource) -> None:
+    def __init__(self, rows: Iterator[dict[str, Any]], source: CountingSource) -> None:
         self._rows = rows
         self._source = source
-        self._ahead: list[Any] = []
+        self._ahead: list[dict[str, Any]] = []
 
     def __iter__(self) -> ListAllRows:
         return self
 
-    def __next__(self) -> Any:
+    def __next__(self) -> dict[str, Any]:
         if self._ahead:
             return self._ahead.pop()
         return next(self._rows)

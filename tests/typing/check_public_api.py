@@ -341,7 +341,7 @@ def official_call_forms(client: BackendClient, rows: ListAllRows) -> None:
     """The official client's call forms: ``list_*(list_all=True)`` carries its count."""
     assert_type(rows.count, int)
     assert_type(len(rows), int)
-    assert_type(next(rows), Any)
+    assert_type(next(rows), dict[str, Any])
     assert_type(iter(rows), ListAllRows)
     assert_type(client.annotate_task_data(1, {}, schema="any"), Any)
     assert_type(client.create_chunked_upload("f", read_timeout=60), Any)
