@@ -183,6 +183,8 @@ class BaseResource(Record):
         return state
 
     def __reduce__(self) -> tuple[Any, ...]:
+        if self._cache and self._manager is not None:
+            self._build_embedded()  # while a client can build them (the copy may have none)
         state = self._state()
         if self._manager is not None:
             state["_manager"] = self._manager  # pickles as a PendingManager (no token)
@@ -196,6 +198,14 @@ class BaseResource(Record):
         state = copy.deepcopy(self._state(), memo)
         clone: Self = _restore(type(self), {**state, "_manager": self._manager})
         return clone
+
+    def _build_embedded(self) -> None:
+        """Turn the expanded rows the converter cached into the related objects."""
+        cache = self._cache or {}
+        for klass in type(self).__mro__:
+            for name, relation in vars(klass).items():
+                if hasattr(relation, "prime") and getattr(relation, "attr", None) in cache:
+                    getattr(self, name)
 
     def _bind(self, manager: BaseManager[Any]) -> None:
         """Bind this object (and the related objects it caches) to ``manager``'s client."""
