@@ -58,8 +58,8 @@ class ForeignKey(Generic[T]):
     The object is cached on the instance (like Django's relation cache): every access returns
     the same object, so ``task.project.title; task.project.description`` loads the project once.
     It is the expanded copy when the server embedded it (``expand("data_unit")``: no request at
-    all) or a prefetched one (``prefetch_related("project")``), else a stub that loads on first
-    use (no request until a field other than ``id`` is read). Setting the id field
+    all), or one a queryset prefetched (``QuerySet.prefetch_related``), else a stub that loads
+    on first use (no request until a field other than ``id`` is read). Setting the id field
     (``task.project_id = 2``) or ``refresh()`` drops the cached object.
     """
 

@@ -116,9 +116,7 @@ def test_the_environment_client_binds_on_first_use(
     assert len(_context._ENV_CONTEXTS) == 1  # one client for every unpickled object
 
 
-def test_bind_resources_lists_and_querysets(
-    client: BackendClient, synapse_backend: Any
-) -> None:
+def test_bind_resources_lists_and_querysets(client: BackendClient, synapse_backend: Any) -> None:
     task = client.tasks.get(1)
     assert task.project is not None
     project = task.project

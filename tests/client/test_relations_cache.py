@@ -91,9 +91,7 @@ def test_expand_takes_only_what_the_endpoint_embeds(client: BackendClient) -> No
         client.tasks.all().expand("project")
 
 
-def test_copies_keep_the_binding_and_the_cache(
-    client: BackendClient, synapse_backend: Any
-) -> None:
+def test_copies_keep_the_binding_and_the_cache(client: BackendClient, synapse_backend: Any) -> None:
     task = client.tasks.get(1)
     assert task.project is not None and task.project.title
     for clone in (copy.copy(task), copy.deepcopy(task)):
