@@ -157,7 +157,9 @@ class RelatedLoader:
         if "list" in endpoint.ops and "id__in" in endpoint.filters:
             for chunk in _chunks(ids, CHUNK):
                 query = QuerySet(manager, page_size=len(chunk), prefetch=0).filter(id__in=chunk)
-                for related in query.iterator():
+                # At most one row per id asked: a server that ignores the filter is not walked
+                # to the end of its table, and rows nobody asked for are dropped.
+                for related in query[: len(chunk)].iterator():
                     if related.id in waiting:
                         found[related.id] = related
             return found

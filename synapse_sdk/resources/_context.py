@@ -129,7 +129,9 @@ def env_context(base_url: str | None, what: str) -> ClientContext:
                 raise RuntimeError(
                     unbound_message(what, base_url, f"the environment is not usable ({exc})")
                 ) from exc
-            _ENV_CONTEXTS.clear()  # one environment client per process: the latest
+            for old in _ENV_CONTEXTS.values():  # one environment client per process
+                old.session.close()  # (objects bound to it still work: it reconnects)
+            _ENV_CONTEXTS.clear()
             _ENV_CONTEXTS[key] = ctx
     return ctx
 
