@@ -95,9 +95,7 @@ def test_a_server_ignoring_id_in_is_not_walked_to_its_end(liar: Any) -> None:
         rows = [task(pk) for pk in range((number - 1) * size + 100, number * size + 100)]
         return page(rows, f"{URL}/sdk/tasks/?page={number + 1}&page_size={size}")
 
-    app, client = liar(
-        {"sdk/assignments/": assignments_of(1, 2), "sdk/tasks/": every_task_forever}
-    )
+    app, client = liar({"sdk/assignments/": assignments_of(1, 2), "sdk/tasks/": every_task_forever})
     rows = list(client.assignments.all().prefetch_related("task"))
     assert app.paths() == ["sdk/assignments/", "sdk/tasks/"]  # one bounded request
     assert app.seen[1][1]["id__in"] == "1,2" and app.seen[1][1]["page_size"] == "2"
