@@ -18,6 +18,7 @@ from synapse_sdk._query._display import describe_query, render_query, render_tab
 from synapse_sdk._query._frame import build_frame, check_columns, import_pandas, wire_rows
 from synapse_sdk._query._page import Page
 from synapse_sdk._query._pages import Envelope, PageSource, iter_pages
+from synapse_sdk._query._prefetch import RelatedLoader, split_related
 
 __all__ = ["ListSource", "MultipleObjectsReturned", "QuerySet"]
 
@@ -66,6 +67,7 @@ class QuerySet(Generic[R]):
         "_ordering",
         "_page_size",
         "_prefetch",
+        "_related",
         "_source",
         "_start",
         "_stop",
@@ -83,8 +85,10 @@ class QuerySet(Generic[R]):
         stop: int | None = None,
         page_size: int | None = None,
         prefetch: int | None = None,
+        related: tuple[str, ...] = (),
     ) -> None:
         self._source = source
+        self._related = related
         self._filters: dict[str, object] = dict(filters or {})
         self._ordering = ordering
         self._fields = fields
@@ -108,6 +112,7 @@ class QuerySet(Generic[R]):
             "stop": self._stop,
             "page_size": self._page_size,
             "prefetch": self._prefetch,
+            "related": self._related,
         }
         state.update(changes)
         return QuerySet(self._source, **state)
@@ -156,6 +161,25 @@ class QuerySet(Generic[R]):
                     f"{self._source.endpoint.name} cannot expand {name!r} (valid: {valid})"
                 )
         return self._clone(expand=tuple(dict.fromkeys((*self._expand, *names))))
+
+    def prefetch_related(self, *names: str) -> QuerySet[R]:
+        """Load the related objects of these foreign keys with the rows (``"project"``).
+
+        Each page's distinct related objects come in one request per relation -- embedded in the
+        page itself where the endpoint can ``expand`` the relation, else one
+        ``filter(id__in=...)`` listing of the related family per page (in chunks of at most
+        100 ids), else one GET per distinct id -- instead of one request per row. Every row's
+        relation cache is filled, so ``row.project`` sends nothing. Works with iteration,
+        ``iterator()``, ``pages()`` and page prefetch.
+
+        Raises:
+            ValueError: A name is not a foreign key of this family (before any I/O).
+        """
+        expand, later = split_related(self._source, names)
+        return self._clone(
+            expand=tuple(dict.fromkeys((*self._expand, *expand))),
+            related=tuple(dict.fromkeys((*self._related, *later))),
+        )
 
     def options(self, *, page_size: int | None = None, prefetch: int | None = None) -> QuerySet[R]:
         """Set rows per request (1..1000) and pages fetched ahead (0 = sequential)."""
@@ -274,6 +298,7 @@ class QuerySet(Generic[R]):
         # Hot path: one list comprehension per page; a failing row is located and labelled only
         # when building the page failed.
         build = self._source.build
+        loader = RelatedLoader(self._related) if self._related else None
         for number, rows in self._page_slices(progress):
             try:
                 built = [build(row) for row in rows]
@@ -281,6 +306,8 @@ class QuerySet(Generic[R]):
                 for index, row in enumerate(rows):
                     self._build(build, row, number, index)
                 raise
+            if loader is not None:
+                loader.fill(built)
             yield from built
 
     def _rows(self, progress: ProgressLike = None) -> Iterator[tuple[int, int, Any]]:
@@ -332,11 +359,14 @@ class QuerySet(Generic[R]):
     def pages(self) -> Iterator[Page[R]]:
         """Yield typed pages (``Page[R]`` with ``items``, ``count``, ``next``)."""
         build = self._source.build
+        loader = RelatedLoader(self._related) if self._related else None
         for envelope in self._envelopes():
             items = [
                 self._build(build, row, envelope.number, i)
                 for i, row in enumerate(envelope.results)
             ]
+            if loader is not None:
+                loader.fill(items)
             link = envelope.next if type(envelope.next) is str else None  # else refused next
             yield Page(items, envelope.count, envelope.number, link, envelope.previous)
 
@@ -437,6 +467,29 @@ class QuerySet(Generic[R]):
             qs = self._clone(fields=tuple(dict.fromkeys(("id", *columns))))
         return build_frame(pandas, qs._rows(progress), columns)
 
+    # -- pickling and binding (client.bind) -------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The query, not its results: the source pickles as its family (no session, no token).
+        state = {
+            "filters": self._filters,
+            "ordering": self._ordering,
+            "fields": self._fields,
+            "expand": self._expand,
+            "start": self._start,
+            "stop": self._stop,
+            "page_size": self._page_size,
+            "prefetch": self._prefetch,
+            "related": self._related,
+        }
+        return (_restore_queryset, (self._source, state))
+
+    def _bound_to(self, source: ListSource[R]) -> QuerySet[R]:
+        """This query over another source (``client.bind(qs)``), without cached results."""
+        clone = self._clone()
+        clone._source = source
+        return clone
+
     # -- display (no I/O) -------------------------------------------------------------------
 
     def _describe(self) -> str:
@@ -463,3 +516,9 @@ class QuerySet(Generic[R]):
             endpoint = self._source.endpoint
             return render_query(self._describe(), endpoint.listing_path, self.params(), self._count)
         return render_table(self._cache, self._describe(), None)
+
+
+def _restore_queryset(source: ListSource[Any], state: dict[str, Any]) -> QuerySet[Any]:
+    """Rebuild a pickled queryset (see ``QuerySet.__reduce__``)."""
+    filters = state.pop("filters")
+    return QuerySet(source, filters, **state)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -24,6 +24,8 @@ from synapse_sdk.clients._seed_data import DataMethods
 from synapse_sdk.clients._seed_integration import IntegrationMethods
 from synapse_sdk.clients._seed_ml import MLMethods
 from synapse_sdk.resources import FAMILIES, ClientContext, StorageCategory, StorageProvider
+from synapse_sdk.resources._base import bind_objects
+from synapse_sdk.resources._context import register_env_client
 from synapse_sdk.uploads import UploadManager
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["BackendClient", "ClientConfig", "ListAllRows", "StorageCategory", "StorageProvider"]
 
 _MISSING = object()
+_T = TypeVar("_T")
 
 
 class BackendClient(AnnotationMethods, DataMethods, IntegrationMethods, MLMethods):
@@ -196,6 +199,20 @@ class BackendClient(AnnotationMethods, DataMethods, IntegrationMethods, MLMethod
     def __repr__(self) -> str:
         return f"<BackendClient {self._config.base_url}>"
 
+    def bind(self, obj: _T) -> _T:
+        """``obj`` bound to this client: a resource, a queryset, or a list/tuple of them.
+
+        For objects restored from a pickle (which carries no client and no token) or built by
+        another client. A resource is bound in place, with the related objects it caches, and
+        returned; a queryset is immutable, so a bound copy is returned; a list or tuple comes
+        back as a new one of bound items. Nothing is sent.
+
+        Raises:
+            TypeError: ``obj`` is none of these.
+        """
+        bound: _T = bind_objects(self._ctx, obj)
+        return bound
+
     def exists(self, api: str, *args: Any, **kwargs: Any) -> bool:
         """Whether the read method ``api`` finds something: ``exists('list_tasks', {'project':
         1})`` is True when the listing's ``count`` (else its rows) is not zero;
@@ -230,3 +247,13 @@ class BackendClient(AnnotationMethods, DataMethods, IntegrationMethods, MLMethod
         """Close the pooled connections; the next request opens a new one (the official
         client's way to leave a broken connection behind)."""
         self._session.close()
+
+
+def _environment_context() -> ClientContext:
+    """The context of a client built from the environment alone (``SYNAPSE_BASE_URL``,
+    ``SYNAPSE_API_TOKEN`` ...): what an unpickled object binds to on first use."""
+    ctx: ClientContext = BackendClient()._ctx
+    return ctx
+
+
+register_env_client(_environment_context)

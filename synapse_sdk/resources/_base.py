@@ -17,20 +17,31 @@ Resources are slotted attrs classes with fully annotated fields. Three things ar
 * **Change tracking.** ``_raw`` keeps the row as received; ``save()`` sends only the fields whose
   wire form differs from it, nested edits included (values are copied on read, so in-place edits
   are visible).
+
+**Pickling.** A resource pickles with its fields, its unknown fields, the row as received and
+its cached related objects, but not its client: the manager becomes a
+:class:`~synapse_sdk.resources._context.PendingManager` (family, scope, base URL; no token).
+The restored object binds on its first request, to ``client.bind(obj)``'s client or to the one
+the environment names (``SYNAPSE_BASE_URL``/``SYNAPSE_API_TOKEN``, same base URL only).
+``copy.copy``/``copy.deepcopy`` keep the binding.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
 from synapse_sdk._converter import plan_for
+from synapse_sdk._query import QuerySet
 from synapse_sdk._query._display import render_card
+from synapse_sdk.resources._context import PendingManager, pending
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from synapse_sdk.resources._context import ClientContext
     from synapse_sdk.resources._manager import BaseManager
 
 __all__ = [
@@ -39,6 +50,7 @@ __all__ = [
     "Record",
     "Resource",
     "SavableResource",
+    "bind_objects",
     "fk",
     "wire",
 ]
@@ -121,7 +133,7 @@ class BaseResource(Record):
 
     if TYPE_CHECKING:
         id: Any
-        _manager: BaseManager[Any] | None
+        _manager: BaseManager[Any] | PendingManager | None
         _raw: dict[str, Any] | None
         _cache: dict[str, Any] | None
     else:
@@ -152,9 +164,65 @@ class BaseResource(Record):
         if manager is None:
             raise RuntimeError(
                 f"this {type(self).__name__} is not bound to a client; "
-                f"get it through a manager (client.{type(self).__name__.lower()}s.get(id))"
+                f"get it through a manager (client.{type(self).__name__.lower()}s.get(id)) "
+                "or call client.bind(obj)"
             )
+        if isinstance(manager, PendingManager):  # unpickled: bind on first use
+            manager = manager.resolve()
+            object.__setattr__(self, "_manager", manager)
         return manager
+
+    # -- pickling and copying (the client stays behind; see the module docstring) ------------
+
+    def _state(self) -> dict[str, Any]:
+        state = dict(self._loaded_items())
+        for name in ("_extra", "_raw", "_cache"):
+            value = _get(self, name)
+            if value is not _MISSING and value is not None:
+                state[name] = value
+        return state
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self._cache and self._manager is not None:
+            self._build_embedded()  # while a client can build them (the copy may have none)
+        state = self._state()
+        if self._manager is not None:
+            state["_manager"] = self._manager  # pickles as a PendingManager (no token)
+        return (_restore, (type(self), state))
+
+    def __copy__(self) -> Self:
+        clone: Self = _restore(type(self), {**self._state(), "_manager": self._manager})
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        state = copy.deepcopy(self._state(), memo)
+        clone: Self = _restore(type(self), {**state, "_manager": self._manager})
+        return clone
+
+    def _build_embedded(self) -> None:
+        """Turn the expanded rows the converter cached into the related objects."""
+        cache = self._cache or {}
+        for klass in type(self).__mro__:
+            for name, relation in vars(klass).items():
+                if hasattr(relation, "prime") and getattr(relation, "attr", None) in cache:
+                    getattr(self, name)
+
+    def _bind(self, manager: BaseManager[Any]) -> None:
+        """Bind this object (and the related objects it caches) to ``manager``'s client."""
+        object.__setattr__(self, "_manager", manager)
+        for entry in (self._cache or {}).values():
+            related = entry[1] if type(entry) is tuple else None
+            if isinstance(related, BaseResource):
+                related._rebind(manager._ctx)
+
+    def _rebind(self, ctx: ClientContext) -> None:
+        current = self._manager
+        if isinstance(current, PendingManager):
+            self._bind(current.bind(ctx))
+        elif current is not None:
+            self._bind(pending(current).bind(ctx))
+        else:
+            self._bind(ctx.named(type(self).__name__))
 
     @property
     def is_loaded(self) -> bool:
@@ -281,8 +349,41 @@ class DeletableResource(SavableResource):
         self._require_manager()._delete_json(self.id)
 
 
+def _restore(cls: type[Any], state: dict[str, Any]) -> Any:
+    """Rebuild a resource from :meth:`BaseResource.__reduce__`'s state."""
+    obj = object.__new__(cls)
+    for name, value in state.items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
 def _get(obj: object, name: str) -> Any:
     try:
         return object.__getattribute__(obj, name)
     except AttributeError:
         return _MISSING
+
+
+def bind_objects(ctx: ClientContext, obj: Any) -> Any:
+    """``client.bind(obj)``: ``obj`` bound to ``ctx``'s client.
+
+    A resource is bound in place (with the related objects it caches) and returned; a queryset
+    is immutable, so a bound copy is returned (same filters, ordering, ``only``, ``expand``,
+    prefetches; no results); a list or tuple comes back as one of the same kind, each item bound.
+
+    Raises:
+        TypeError: ``obj`` is none of these.
+    """
+    if isinstance(obj, BaseResource):
+        obj._rebind(ctx)
+        return obj
+    if isinstance(obj, QuerySet):
+        source: Any = obj._source
+        spec = source if isinstance(source, PendingManager) else pending(source)
+        manager: Any = spec.bind(ctx)
+        return obj._bound_to(manager)
+    if isinstance(obj, list | tuple):
+        return type(obj)(bind_objects(ctx, item) for item in obj)
+    raise TypeError(
+        f"client.bind() takes a resource, a queryset or a list of them, got {type(obj).__name__}"
+    )

@@ -35,7 +35,7 @@ from synapse_sdk._query import PageSource, QuerySet, iter_pages
 from synapse_sdk._query._envelope import MAX_PAGE, MAX_PAGE_SIZE, check_envelope, page_param
 from synapse_sdk._transfer import DownloadItem, download_file, download_files
 from synapse_sdk.resources._base import BaseResource
-from synapse_sdk.resources._context import ClientContext
+from synapse_sdk.resources._context import ClientContext, pending
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -127,6 +127,10 @@ class BaseManager(Generic[R]):
     def related(self, cls: type[M]) -> M:
         """The client's manager of another family: ``manager.related(ProjectManager)``."""
         return self._ctx.manager(cls)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled without the session or any token: family, scope and base URL (see _context).
+        return pending(self).__reduce__()
 
     # -- raw JSON operations every family may have ------------------------------------------
 

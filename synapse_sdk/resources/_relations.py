@@ -55,8 +55,12 @@ def _target_name(descriptor: object) -> str:
 class ForeignKey(Generic[T]):
     """``task.project``: the object the id field ``attr`` points at, or ``None`` when it is null.
 
-    The expanded copy when the server sent one (``?expand=``), else a stub that loads on first
-    use (no request until a field other than ``id`` is read).
+    The object is cached on the instance (like Django's relation cache): every access returns
+    the same object, so ``task.project.title; task.project.description`` loads the project once.
+    It is the expanded copy when the server embedded it (``expand("data_unit")``: no request at
+    all), or one a queryset prefetched (``QuerySet.prefetch_related``), else a stub that loads
+    on first use (no request until a field other than ``id`` is read). Setting the id field
+    (``task.project_id = 2``) or ``refresh()`` drops the cached object.
     """
 
     def __init__(self, attr: str) -> None:
@@ -71,6 +75,11 @@ class ForeignKey(Generic[T]):
         """The target resource class's name."""
         return _target_name(self)
 
+    def wire(self, cls: type) -> str:
+        """The id field's wire key on ``cls`` (the name ``?expand=`` takes: ``"data_unit"``)."""
+        name: str = attrs.fields_dict(cls)[self.attr].metadata.get("wire", self.attr)
+        return name
+
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> ForeignKey[T]: ...
 
@@ -83,11 +92,42 @@ class ForeignKey(Generic[T]):
         pk = getattr(obj, self.attr)
         if pk is None:
             return None
-        manager = obj._require_manager()._ctx.named(self.target)
-        cached = (obj._cache or {}).get(self.attr)
-        if cached is not None:
-            return manager.build(cached[1])
-        return manager._ref(pk)
+        found = self.cached(obj, pk)
+        if found is not None:
+            return found
+        manager = self.target_manager(obj)
+        embedded = (obj._cache or {}).get(self.attr)  # the converter's expanded row
+        if embedded is not None and embedded[1].get("id") == pk:
+            related = manager.build(embedded[1])
+        else:
+            related = manager._ref(pk)
+        self.prime(obj, related)
+        return related
+
+    # -- the relation cache (also the prefetch's interface, synapse_sdk._query._prefetch) -----
+
+    def cached(self, obj: BaseResource, pk: object) -> Any:
+        """The object cached for ``pk`` on ``obj``, or ``None``."""
+        entry = (obj._cache or {}).get(self.name)
+        if entry is not None and entry[0] == pk and type(entry[0]) is type(pk):
+            return entry[1]
+        return None
+
+    def prime(self, obj: BaseResource, related: BaseResource) -> None:
+        """Cache ``related`` as ``obj``'s related object (for its current id)."""
+        cache = obj._cache
+        if cache is None:
+            cache = {}
+            object.__setattr__(obj, "_cache", cache)
+        cache[self.name] = (related.id, related)
+
+    def target_manager(self, obj: BaseResource) -> BaseManager[Any]:
+        """The manager of the target family, of ``obj``'s client."""
+        return obj._require_manager()._ctx.named(self.target)
+
+    def pk(self, obj: BaseResource) -> Any:
+        """The id ``obj`` points at (``None`` when null)."""
+        return getattr(obj, self.attr)
 
 
 class Related(Generic[M]):

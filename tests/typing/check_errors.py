@@ -101,3 +101,9 @@ def navigation_is_typed(c: BackendClient) -> None:
     c.plugins.get(1).releases.delete(1)  # E: "PluginReleaseManager" has no attribute "delete"
     c.tasks.scoped(project=1).update(1)  # E: "TaskManager" has no attribute "update"
     c.tasks.related(int)  # E: Value of type variable "M" of "related" of "BaseManager" cannot be
+
+
+# -- rel: relation cache, prefetch_related, client.bind --
+def prefetch_takes_names(c: BackendClient) -> None:
+    c.tasks.all().prefetch_related(1)  # E: Argument 1 to "prefetch_related" of "QuerySet" has
+    c.bind(c.tasks.get(1)).update()  # E: "Task" has no attribute "update"

@@ -349,3 +349,14 @@ def official_call_forms(client: BackendClient, rows: ListAllRows) -> None:
     assert_type(client.upload_data_file({"files": {}}, 1, read_timeout=60), Any)
     assert_type(client.create_model({"name": "m"}, file="model.pkl"), Any)
     assert_type(client.create_plugin_release({"plugin": "p"}, file="p.zip"), Any)
+
+
+# -- rel: relation cache, prefetch_related, client.bind --
+def relations_and_binding(client: BackendClient, task: Task, tasks: list[Task]) -> None:
+    """``client.bind`` returns what it is given; ``prefetch_related`` keeps the row type."""
+    assert_type(client.bind(task), Task)
+    assert_type(client.bind(tasks), list[Task])
+    assert_type(client.bind(client.tasks.all()), QuerySet[Task])
+    assert_type(client.tasks.filter(project=1).prefetch_related("project"), QuerySet[Task])
+    assert_type(client.assignments.all().prefetch_related("task").first(), Assignment | None)
+    assert_type(task.project, Project | None)
