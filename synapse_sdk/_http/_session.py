@@ -48,9 +48,7 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON = "application/json"
 
 
-def _names_url_host(
-    url: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None
-) -> bool:
+def _names_url_host(url: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) -> bool:
     """Whether the call gives its own ``url_host``: in ``params`` or in the URL's query."""
     if params is not None:
         keys = params.keys() if isinstance(params, Mapping) else (k for k, _ in params)
