@@ -36,6 +36,8 @@ from synapse_sdk._query import Page, QuerySet
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.resources import (
     Agent,
+    AnnotateReport,
+    AnnotateResult,
     Assignment,
     DataCollection,
     DataFile,
@@ -62,6 +64,8 @@ from synapse_sdk.uploads import ChunkedUpload, FileResult, ItemResult, UploadRep
 
 __all__ = [
     "Agent",
+    "AnnotateReport",
+    "AnnotateResult",
     "Assignment",
     "AuthenticationError",
     "AuthorizationError",

@@ -11,7 +11,7 @@ import pytest
 from hostile_server import Conn, HostileServer, Request
 from test_pagination import bounded
 
-from synapse_sdk import OriginError
+from synapse_sdk import ClientError, OriginError
 from synapse_sdk.clients.backend import BackendClient
 
 TOKEN = "hostile-authz-canary"
@@ -80,3 +80,102 @@ def test_a_next_link_to_another_origin_gets_neither_auth_nor_url_host(
     first = api.requests("/sdk/tasks/")[0]
     assert first.header("authorization") == f"Token {TOKEN}"
     assert parse_qs(urlsplit(first.target).query)["url_host"] == ["internal"]
+
+
+# -- annotate_task_data_batch / annotate_many: what the task answer may be -----------------------
+
+
+def annotate_server(hostile: HostileServer, answers: dict[int, Any]) -> None:
+    """``PUT tasks/<id>/annotate_task_data/`` answers ``answers[id]`` (raw bytes or JSON)."""
+
+    def handler(conn: Conn, req: Request) -> bool:
+        pk = int(req.path.split("/")[2])
+        answer = answers[pk]
+        if isinstance(answer, bytes):
+            conn.send_head(
+                200, {"Content-Type": "application/json", "Content-Length": str(len(answer))}
+            )
+            conn.send(answer)
+        else:
+            conn.send_json(answer)
+        return True
+
+    hostile.route("/tasks/", handler)
+
+
+HOSTILE_ANSWERS: dict[int, Any] = {
+    1: {"id": 1, "data": {"ok": True}},
+    2: b"<html>not json</html>",
+    3: [1, 2, 3],
+    4: "a string",
+    5: {"id": 5, "data": None},
+}
+
+
+def test_batch_survives_answers_that_are_not_a_task(hostile: HostileServer) -> None:
+    annotate_server(hostile, HOSTILE_ANSWERS)
+    with make_client(hostile) as client:
+        result = bounded(
+            lambda: client.annotate_task_data_batch([(pk, {"v": pk}) for pk in HOSTILE_ANSWERS])
+        )
+    assert [pk for pk, r in result.items() if r["success"]] == [1, 5]
+    assert result[2]["error"] is not None and result[2]["error"].startswith("ResponseDecodeError")
+    for pk in (3, 4):
+        error = result[pk]["error"]
+        assert error is not None and error.startswith("ResponseValidationError"), error
+        assert result[pk]["response"] is None
+    assert len(hostile.requests("/tasks/")) == 5
+
+
+def test_annotate_many_types_the_errors_of_hostile_answers(hostile: HostileServer) -> None:
+    from synapse_sdk import ResponseDecodeError, ResponseValidationError
+
+    annotate_server(hostile, {**HOSTILE_ANSWERS, 6: {"id": "not an int"}, 7: {"no": "id"}})
+    with make_client(hostile) as client:
+        report = bounded(lambda: client.tasks.annotate_many([(pk, {}) for pk in range(1, 8)]))
+    status = {r.task_id: r.status for r in report}
+    assert status == {
+        1: "annotated",
+        2: "failed",
+        3: "failed",
+        4: "failed",
+        5: "annotated",
+        6: "failed",
+        7: "failed",
+    }
+    assert isinstance(report[1].error, ResponseDecodeError)
+    assert isinstance(report[2].error, ResponseValidationError)
+    assert isinstance(report[5].error, ClientError)
+
+
+def test_requests_in_flight_never_exceed_max_workers(hostile: HostileServer) -> None:
+    import threading
+    import time
+
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+
+    def slow(conn: Conn, req: Request) -> bool:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        pk = int(req.path.split("/")[2])
+        conn.send_json({"id": pk})
+        return True
+
+    hostile.route("/tasks/", slow)
+    with make_client(hostile, pool_maxsize=8) as client:
+        result = bounded(
+            lambda: client.annotate_task_data_batch(
+                [(pk, {}) for pk in range(1, 13)], max_workers=3
+            )
+        )
+        assert all(r["success"] for r in result.values())
+        assert 2 <= state["peak"] <= 3, state
+        state["peak"] = 0
+        with make_client(hostile, pool_maxsize=2) as small:
+            bounded(lambda: small.annotate_task_data_batch([(pk, {}) for pk in range(1, 9)]))
+        assert state["peak"] <= 2, state  # the default is bounded by pool_maxsize
