@@ -20,6 +20,7 @@ from synapse_sdk._http._options import check_option
 from synapse_sdk.clients._config import ClientConfig, TimeoutLike, _retry_policy, _token, _url_host
 from synapse_sdk.clients._listing import ListAllRows
 from synapse_sdk.clients._seed_annotation import AnnotationMethods
+from synapse_sdk.clients._seed_bulk import BulkMethods
 from synapse_sdk.clients._seed_data import DataMethods
 from synapse_sdk.clients._seed_integration import IntegrationMethods
 from synapse_sdk.clients._seed_ml import MLMethods
@@ -34,7 +35,7 @@ __all__ = ["BackendClient", "ClientConfig", "ListAllRows", "StorageCategory", "S
 _MISSING = object()
 
 
-class BackendClient(AnnotationMethods, DataMethods, IntegrationMethods, MLMethods):
+class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMethods, MLMethods):
     """Client of the Synapse backend.
 
     Args:

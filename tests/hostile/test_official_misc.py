@@ -179,3 +179,133 @@ def test_requests_in_flight_never_exceed_max_workers(hostile: HostileServer) -> 
         with make_client(hostile, pool_maxsize=2) as small:
             bounded(lambda: small.annotate_task_data_batch([(pk, {}) for pk in range(1, 9)]))
         assert state["peak"] <= 2, state  # the default is bounded by pool_maxsize
+
+
+# -- upload_data_collection: what POST data_units/ (and tasks/) may answer -----------------------
+
+CONTENT = b"\x89PNG same bytes for every file"
+
+
+def collection_server(hostile: HostileServer, units: Any, tasks: Any = None) -> None:
+    """``data_files/`` accepts any upload; ``data_units/`` and ``tasks/`` answer ``units`` /
+    ``tasks`` (a value, or a callable of the request's JSON body)."""
+    import hashlib
+    import json
+
+    checksum = hashlib.md5(CONTENT).hexdigest()
+    counter = iter(range(1, 10_000))
+
+    def data_files(conn: Conn, req: Request) -> bool:
+        conn.send_json({"id": next(counter), "checksum": checksum, "size": len(CONTENT)}, 201)
+        return True
+
+    def answer(value: Any) -> Any:
+        def handler(conn: Conn, req: Request) -> bool:
+            body = value(json.loads(req.body)) if callable(value) else value
+            if isinstance(body, bytes):
+                conn.send_head(201, {"Content-Length": str(len(body))})
+                conn.send(body)
+            else:
+                conn.send_json(body, 201)
+            return True
+
+        return handler
+
+    hostile.route("/data_files/", data_files)
+    hostile.route("/data_units/", answer(units))
+    hostile.route("/tasks/", answer(tasks if tasks is not None else []))
+
+
+def collection_items(tmp_path: Any, count: int) -> list[dict[str, Any]]:
+    items = []
+    for n in range(count):
+        path = tmp_path / f"f{n}.png"
+        path.write_bytes(CONTENT)
+        items.append({"files": {"image_1": str(path)}})
+    return items
+
+
+def units_for(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": 100 + i, "files": item["files"]} for i, item in enumerate(body)]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda body: units_for(body),  # a list (what the backend answers for a list)
+        lambda body: {"results": units_for(body)},  # a dict with results (the wheel's reading)
+    ],
+    ids=["list", "dict-results"],
+)
+def test_both_answer_shapes_of_data_units_are_read(
+    hostile: HostileServer, tmp_path: Any, shape: Any
+) -> None:
+    collection_server(hostile, shape)
+    with make_client(hostile) as client:
+        result = bounded(lambda: client.upload_data_collection(1, collection_items(tmp_path, 3)))
+    assert [r["success"] for r in result] == [True, True, True]
+    assert [r["data_unit"]["id"] for r in result if r["data_unit"]] == [100, 101, 102]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"detail": "created"},  # a dict without results
+        {"results": "nope"},
+        "a string",
+        None,
+        42,
+        lambda body: units_for(body)[:-1],  # one row short
+        lambda body: [*units_for(body)[:-1], "not a unit"],
+        b"<html>",  # not JSON
+    ],
+    ids=["dict", "results-str", "str", "null", "int", "short", "row-str", "html"],
+)
+def test_any_other_data_units_answer_is_a_typed_failure_of_the_batch(
+    hostile: HostileServer, tmp_path: Any, answer: Any
+) -> None:
+    collection_server(hostile, answer)
+    with make_client(hostile) as client:
+        result = bounded(
+            lambda: client.upload_data_collection(
+                1, collection_items(tmp_path, 3), project_id=7, batch_size=3
+            )
+        )
+    for r in result:
+        assert r["success"] is False and r["stage"] == "data_unit" and r["data_unit"] is None
+        assert r["error"] is not None
+        assert r["error"].startswith(("ResponseValidationError", "ResponseDecodeError"))
+    assert len(hostile.requests("/data_units/")) == 1  # never resent: the units may exist
+    assert hostile.requests("/tasks/") == []
+
+
+def test_units_without_a_usable_id_get_no_task(hostile: HostileServer, tmp_path: Any) -> None:
+    def units(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = units_for(body)
+        rows[1]["id"] = "x"
+        rows[2]["id"] = True
+        return rows
+
+    collection_server(hostile, units, tasks=lambda body: [{"id": 1, **body["data"][0]}])
+    with make_client(hostile) as client:
+        result = bounded(
+            lambda: client.upload_data_collection(1, collection_items(tmp_path, 3), project_id=7)
+        )
+    assert [r["stage"] for r in result] == [None, "task", "task"]
+    assert result[0]["task"] == {"id": 1, "data_unit": 100}
+    assert result[1]["data_unit"] is not None  # the unit exists; only its task is missing
+    sent = hostile.requests("/tasks/")
+    assert len(sent) == 1
+
+
+def test_a_tasks_answer_of_the_wrong_shape_fails_only_the_task_stage(
+    hostile: HostileServer, tmp_path: Any
+) -> None:
+    collection_server(hostile, units_for, tasks={"created": 2})
+    with make_client(hostile) as client:
+        result = bounded(
+            lambda: client.upload_data_collection(1, collection_items(tmp_path, 2), project_id=7)
+        )
+    for r in result:
+        assert r["stage"] == "task" and r["data_unit"] is not None and r["task"] is None
+        assert r["error"] is not None and r["error"].startswith("ResponseValidationError")
