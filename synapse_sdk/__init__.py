@@ -36,11 +36,14 @@ from synapse_sdk._query import Page, QuerySet
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.resources import (
     Agent,
+    AnnotateReport,
+    AnnotateResult,
     Assignment,
     DataCollection,
     DataFile,
     DataUnit,
     FileSpecification,
+    GroundTruth,
     GroundTruthDataset,
     GroundTruthEvent,
     GroundTruthVersion,
@@ -61,6 +64,8 @@ from synapse_sdk.uploads import ChunkedUpload, FileResult, ItemResult, UploadRep
 
 __all__ = [
     "Agent",
+    "AnnotateReport",
+    "AnnotateResult",
     "Assignment",
     "AuthenticationError",
     "AuthorizationError",
@@ -76,6 +81,7 @@ __all__ = [
     "DeadlineExceededError",
     "FileResult",
     "FileSpecification",
+    "GroundTruth",
     "GroundTruthDataset",
     "GroundTruthEvent",
     "GroundTruthVersion",

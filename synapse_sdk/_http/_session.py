@@ -7,6 +7,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
 from synapse_sdk._exceptions import OriginError
 from synapse_sdk._http import _attempt
@@ -47,6 +48,16 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON = "application/json"
 
 
+def _names_url_host(url: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) -> bool:
+    """Whether the call gives its own ``url_host``: in ``params`` or in the URL's query."""
+    if params is not None:
+        keys = params.keys() if isinstance(params, Mapping) else (k for k, _ in params)
+        if "url_host" in keys:
+            return True
+    query = urlsplit(url).query
+    return any(name == "url_host" for name, _ in parse_qsl(query, keep_blank_values=True))
+
+
 class Session:
     """A thread-safe HTTP session bound to one backend origin.
 
@@ -71,6 +82,9 @@ class Session:
             :class:`~synapse_sdk._http.WSGITransport` to answer them from a WSGI app
             in-process. Retries, deadlines, body caps and errors are the same for every
             transport.
+        url_host: When set, every API call (:meth:`request`; never :meth:`download`) carries
+            the query parameter ``url_host=<value>`` unless the call's ``params`` or its URL
+            (a ``next`` link that already names one) give their own.
 
     Pickling keeps the configuration, not the connections: the copy builds its own pools (or
     keeps a picklable custom transport). ``sleep`` and ``clock`` are kept when they pickle
@@ -99,8 +113,12 @@ class Session:
         clock: Callable[[], float] = time.monotonic,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: Transport | None = None,
+        url_host: str | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
+        if url_host is not None and (not isinstance(url_host, str) or not url_host):
+            raise TypeError(f"url_host must be a non-empty string or None, got {url_host!r}")
+        self.url_host = url_host
         self._origin = origin_of(self.base_url)
         self._headers = check_headers(headers or {}, "Session headers")
         check_option("pool_maxsize", pool_maxsize)
@@ -192,6 +210,7 @@ class Session:
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
         state.setdefault("transport", None)
+        state.setdefault("url_host", None)
         self.__dict__.update(state)
         transport = self.transport
         self._pool = (
@@ -271,7 +290,10 @@ class Session:
                 surrogate), or a URL longer than ``MAX_URL_LENGTH`` (8192) characters.
         """
         method = method.upper()
-        full_url = add_params(self.resolve_url(url), params)
+        resolved = self.resolve_url(url)
+        full_url = add_params(resolved, params)
+        if self.url_host is not None and not _names_url_host(resolved, params):
+            full_url = add_params(full_url, {"url_host": self.url_host})
         check_url_length(full_url, params)
         call_headers = dict(self._headers)
         if headers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 
@@ -39,6 +40,8 @@ class ClientConfig:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     transport: Transport | None = None
+    authorization_token: str | None = None
+    url_host: str | None = None
 
     def session(self) -> Session:
         """A new Session with these options and a fresh retry budget."""
@@ -55,6 +58,7 @@ class ClientConfig:
             clock=self.clock,
             max_response_bytes=self.max_response_bytes,
             transport=self.transport,
+            url_host=self.url_host,
         )
 
     def picklable(self) -> ClientConfig:
@@ -77,11 +81,13 @@ class ClientConfig:
         )
 
     def headers(self) -> dict[str, str]:
-        """The auth headers (``Synapse-Access-Token``, ``SYNAPSE-Agent``, ``Synapse-Tenant``):
-        present only for values that are set."""
+        """The auth headers (``Synapse-Access-Token``, ``Authorization``, ``SYNAPSE-Agent``,
+        ``Synapse-Tenant``): present only for values that are set."""
         headers: dict[str, str] = {}
         if self.api_token:
             headers["Synapse-Access-Token"] = f"Token {self.api_token}"
+        if self.authorization_token:
+            headers["Authorization"] = f"Token {self.authorization_token}"
         if self.agent_token:
             headers["SYNAPSE-Agent"] = f"Token {self.agent_token}"
         if self.tenant:
@@ -90,7 +96,9 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         token = "'***'" if self.api_token else None
-        return f"ClientConfig(base_url={self.base_url!r}, api_token={token})"
+        extra = ", authorization_token='***'" if self.authorization_token else ""
+        host = f", url_host={self.url_host!r}" if self.url_host else ""
+        return f"ClientConfig(base_url={self.base_url!r}, api_token={token}{extra}{host})"
 
 
 def _retry_policy(retries: int | RetryPolicy | None) -> RetryPolicy:
@@ -99,6 +107,23 @@ def _retry_policy(retries: int | RetryPolicy | None) -> RetryPolicy:
     if isinstance(retries, RetryPolicy):
         return retries
     return RetryPolicy(max_retries=check_option("retries", retries))
+
+
+_URL_HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}")
+
+
+def _url_host(value: object) -> str | None:
+    """``url_host`` (``'internal'``): a host-like word, sent as a query parameter."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"url_host must be a string such as 'internal', got {type(value).__name__}")
+    if not _URL_HOST.fullmatch(value):
+        raise ValueError(
+            f"url_host must be a host-like word (letters, digits, '.', '-', '_', ':'), "
+            f"e.g. 'internal'; got {value!r}"
+        )
+    return value
 
 
 def _token(value: object, name: str) -> str | None:

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, TypedDict
 
+from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._url_conversion import UrlConversion
 from synapse_sdk.clients._seed_base import SeedBase
-from synapse_sdk.resources.tasks import tags_body, tasks_body
+from synapse_sdk.resources._bulk_tasks import (
+    AnnotateItem,
+    annotate_items,
+    check_workers,
+    run_in_order,
+)
+from synapse_sdk.resources._task_bodies import tags_body, tasks_body
 
-__all__ = ["AnnotationMethods"]
+__all__ = ["AnnotateOutcome", "AnnotationMethods"]
+
+
+class AnnotateOutcome(TypedDict):
+    """One task's entry in ``annotate_task_data_batch``'s answer."""
+
+    success: bool
+    """Whether the backend accepted the annotation."""
+    error: str | None
+    """Why it failed (``"NotFoundError: 404: ..."``), None on success."""
+    response: dict[str, Any] | None
+    """The updated task as the backend answered, None on failure."""
 
 
 class AnnotationMethods(SeedBase):
@@ -31,6 +49,45 @@ class AnnotationMethods(SeedBase):
             raise TypeError(f"schema must be a non-empty string or None, got {schema!r}")
         params = {"schema": schema} if schema is not None else None
         return self.tasks.action_json("annotate", pk, json=data, params=params)
+
+    def annotate_task_data_batch(
+        self, items: Iterable[Any], *, max_workers: int | None = None
+    ) -> dict[int, AnnotateOutcome]:
+        """Annotate many tasks: one ``PUT tasks/<id>/annotate_task_data/`` per item, up to
+        ``max_workers`` at a time (default ``min(4, pool_maxsize)``, at most 64).
+
+        ``items`` holds ``{"task_id": id, "data": {...}, "schema"?: "any"}`` mappings or
+        ``(task_id, data)`` pairs. All are checked before the first request (ids, schema, that
+        ``data`` is JSON, no task twice). One failure never stops the others: the answer maps
+        each task id to ``{"success", "error", "response"}``.
+
+        Raises:
+            TypeError, ValueError: A malformed item or a repeated task id (nothing is sent).
+        """
+        checked, _ = annotate_items(list(_items_of(items)))
+        workers = check_workers(max_workers, min(4, self._session.pool_maxsize))
+
+        def send(item: AnnotateItem | Exception) -> Any:
+            if isinstance(item, Exception):  # not for a list: it was checked whole
+                raise item
+            params = {"schema": item.schema} if item.schema else None
+            answer = self.tasks.action_json("annotate", item.task_id, json=item.body, params=params)
+            if not isinstance(answer, dict):
+                raise ResponseValidationError(
+                    f"task {item.task_id}: the annotate answer is not a JSON object",
+                    response=answer,
+                )
+            return answer
+
+        out: dict[int, AnnotateOutcome] = {}
+        for item, outcome in run_in_order(checked, send, workers):
+            assert isinstance(item, AnnotateItem)
+            if isinstance(outcome, Exception):
+                error = f"{type(outcome).__name__}: {outcome}"
+                out[item.task_id] = {"success": False, "error": error, "response": None}
+            else:
+                out[item.task_id] = {"success": True, "error": None, "response": outcome}
+        return out
 
     def list_tasks(
         self,
@@ -123,3 +180,12 @@ class AnnotationMethods(SeedBase):
     def get_task_tag(self, pk: int) -> Any:
         """Get a task tag by id (raw JSON)."""
         return self.task_tags.fetch_json(pk)
+
+
+def _items_of(items: object) -> Iterable[Any]:
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+        raise TypeError(
+            "items must be a list of {'task_id', 'data'} mappings or (task_id, data) pairs, "
+            f"got {type(items).__name__}"
+        )
+    return items

@@ -42,6 +42,25 @@ class MLMethods(SeedBase):
         """List ground-truth events (first page, or every row lazily with ``list_all=True``)."""
         return self._list(self.ground_truth_events, params, url_conversion, list_all)
 
+    def list_ground_truths(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        url_conversion: UrlConversion | None = None,
+        list_all: bool = False,
+        page_size: int = 100,
+        timeout: float | None = 60,
+    ) -> Any:
+        """List ground truths (``ground_truths/``), e.g. ``params={'ground_truth_dataset': 1}``
+        or ``{'ground_truth_dataset_versions': [3]}``: the first page envelope (``page_size``
+        rows unless ``params`` says otherwise), or with ``list_all=True`` a lazy iterator over
+        every row. Each row's ``files`` holds its annotation files (``url`` ...), which
+        ``url_conversion`` rewrites. ``timeout`` is the read timeout of these requests in seconds
+        (None: the client's); the backend can take long to build these rows."""
+        query = {"page_size": page_size, **self._params(params)}
+        client = self if timeout is None else self.with_options(timeout={"read": timeout})
+        return client._list(client.ground_truths, query, url_conversion, list_all)
+
     def get_ground_truth_version(self, pk: int) -> Any:
         """Get a ground-truth dataset version (raw JSON)."""
         return self.ground_truth_versions.fetch_json(pk)

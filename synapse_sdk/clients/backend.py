@@ -17,9 +17,10 @@ from synapse_sdk._exceptions import NotFoundError
 from synapse_sdk._http import RetryPolicy, Session, Timeout, Transport, default_user_agent
 from synapse_sdk._http._body import DEFAULT_MAX_RESPONSE_BYTES
 from synapse_sdk._http._options import check_option
-from synapse_sdk.clients._config import ClientConfig, TimeoutLike, _retry_policy, _token
+from synapse_sdk.clients._config import ClientConfig, TimeoutLike, _retry_policy, _token, _url_host
 from synapse_sdk.clients._listing import ListAllRows
 from synapse_sdk.clients._seed_annotation import AnnotationMethods
+from synapse_sdk.clients._seed_bulk import BulkMethods
 from synapse_sdk.clients._seed_data import DataMethods
 from synapse_sdk.clients._seed_integration import IntegrationMethods
 from synapse_sdk.clients._seed_ml import MLMethods
@@ -37,7 +38,7 @@ _MISSING = object()
 _T = TypeVar("_T")
 
 
-class BackendClient(AnnotationMethods, DataMethods, IntegrationMethods, MLMethods):
+class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMethods, MLMethods):
     """Client of the Synapse backend.
 
     Args:
@@ -49,6 +50,15 @@ class BackendClient(AnnotationMethods, DataMethods, IntegrationMethods, MLMethod
         timeout: ``{'connect': 5, 'read': 30}`` by default; a dict, a number or a
             :class:`Timeout` (which also sets the per-call wall-clock ``deadline``).
         tenant: Sent as ``Synapse-Tenant: Token <tenant>``; falls back to ``SYNAPSE_TENANT``.
+        authorization_token: A user token of the backend's older scheme, sent as
+            ``Authorization: Token <authorization_token>`` (the plugin runtime pairs it with
+            ``tenant``). Checked like the other tokens; never shown in ``repr``, errors or logs.
+        url_host: When set (the backend documents ``'internal'``), every request to the API
+            origin carries the query parameter ``url_host=<value>``, pagination ``next`` links
+            and chunked-upload URLs included, so the backend signs file URLs for that network
+            host (it falls back to the public host where that is not allowed). A ``url_host``
+            in a call's own ``params`` (or already in a ``next`` link) wins. File downloads and
+            other origins never get it.
         retries: Retries of safe requests (int) or a full :class:`RetryPolicy`.
         page_size: Rows per list request (1..1000, default 100).
         prefetch: Pages fetched ahead while iterating a listing (0 = sequential, default 4).
@@ -89,6 +99,8 @@ class BackendClient(AnnotationMethods, DataMethods, IntegrationMethods, MLMethod
         *,
         tenant: str | None = None,
         access_token: str | None = None,
+        authorization_token: str | None = None,
+        url_host: str | None = None,
         retries: int | RetryPolicy | None = None,
         page_size: int = 100,
         prefetch: int = 4,
@@ -127,6 +139,8 @@ class BackendClient(AnnotationMethods, DataMethods, IntegrationMethods, MLMethod
             sleep=sleep,
             clock=clock,
             transport=transport,
+            authorization_token=_token(authorization_token, "authorization_token"),
+            url_host=_url_host(url_host),
         )
         self._setup(config, config.session())
 

@@ -320,6 +320,7 @@ def seed_demo(store: Store, config: Config, tenant: int, user: int) -> dict[str,
                 tenant,
                 {
                     "ground_truth_dataset": gtd["id"],
+                    "project": main,
                     "ground_truth_dataset_versions": [gtv["id"]],
                     "data_unit": unit["id"],
                     "category": category,

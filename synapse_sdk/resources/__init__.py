@@ -19,6 +19,7 @@ from synapse_sdk.resources._base import (
     Resource,
     SavableResource,
 )
+from synapse_sdk.resources._bulk_tasks import AnnotateReport, AnnotateResult
 from synapse_sdk.resources._capabilities import (
     CreateManager,
     DetailManager,
@@ -57,6 +58,8 @@ from synapse_sdk.resources.tasks import *  # noqa: F403
 __all__ = [
     "ENDPOINTS",
     "FAMILIES",
+    "AnnotateReport",
+    "AnnotateResult",
     "AssignmentReviewStatus",
     "AssignmentStatus",
     "BaseManager",

@@ -19,6 +19,7 @@ from synapse_sdk.resources.data_files import DataFileManager
 from synapse_sdk.resources.ground_truth import (
     GroundTruthDatasetManager,
     GroundTruthEventManager,
+    GroundTruthManager,
     GroundTruthVersionManager,
 )
 from synapse_sdk.resources.integration import AgentManager, JobManager, PluginManager
@@ -52,6 +53,7 @@ class Managers:
     ground_truth_datasets: GroundTruthDatasetManager
     ground_truth_versions: GroundTruthVersionManager
     ground_truth_events: GroundTruthEventManager
+    ground_truths: GroundTruthManager
 
 
 def _families() -> dict[str, type[BaseManager[Any]]]:

@@ -1,5 +1,5 @@
 """Ground truth (``ground_truth_datasets/``, ``ground_truth_dataset_versions/``,
-``sdk/ground_truth_events/``)."""
+``ground_truths/``, ``sdk/ground_truth_events/``)."""
 
 from __future__ import annotations
 
@@ -26,14 +26,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GROUND_TRUTH_DATASETS",
+    "GROUND_TRUTHS",
     "GROUND_TRUTH_EVENTS",
     "GROUND_TRUTH_VERSIONS",
+    "GroundTruth",
     "GroundTruthDataset",
     "GroundTruthDatasetFilters",
     "GroundTruthDatasetManager",
     "GroundTruthEvent",
     "GroundTruthEventFilters",
     "GroundTruthEventManager",
+    "GroundTruthFilters",
+    "GroundTruthManager",
     "GroundTruthVersion",
     "GroundTruthVersionFilters",
     "GroundTruthVersionManager",
@@ -96,6 +100,12 @@ class GroundTruthVersion(Resource):
 
     ground_truth_dataset = ForeignKey["GroundTruthDataset"]("ground_truth_dataset_id")
     """The version's dataset (loaded on first use)."""
+
+    @property
+    def ground_truths(self) -> QuerySet[GroundTruth]:
+        """The ground truths in this version (lazy)."""
+        found = self._require_manager().related(GroundTruthManager)
+        return found.filter(ground_truth_dataset_versions=[self.id])
 
     @property
     def events(self) -> QuerySet[GroundTruthEvent]:
@@ -210,3 +220,68 @@ class GroundTruthEventManager(ReadManager[GroundTruthEvent]):
         """``{"id", "pgh_id", "files": [...]}`` of every event matching ``filters``
         (``sdk/ground_truth_events/files/``): its files as a list of entries (``spec``, ``url``)."""
         return self._route_rows("list_files", filters)
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class GroundTruth(BaseResource):
+    """A ground truth: the reference annotation of one data unit in a ground-truth dataset."""
+
+    id: int
+    ground_truth_dataset_id: int | None = fk("ground_truth_dataset")
+    ground_truth_dataset_versions: list[int] = attrs.field(factory=list)
+    data_unit_id: int | None = fk("data_unit")
+    project_id: int | None = fk("project")
+    category: GroundTruthCategory | str | None = None
+    classes: list[str] = attrs.field(factory=list)
+    data: Any = None
+    files: dict[str, Any] | None = None
+    created: dt.datetime | None = None
+
+    ground_truth_dataset = ForeignKey["GroundTruthDataset"]("ground_truth_dataset_id")
+    """The ground truth's dataset (loaded on first use)."""
+    data_unit = ForeignKey["DataUnit"]("data_unit_id")
+    """The ground truth's data unit (loaded on first use)."""
+    project = ForeignKey["Project"]("project_id")
+    """The ground truth's project (loaded on first use)."""
+
+
+class GroundTruthFilters(TypedDict, total=False):
+    """Filters of ``client.ground_truths.filter()`` (``ground_truths/``)."""
+
+    id: int
+    """The ground truth with this id."""
+    ground_truth_dataset: int
+    """Ground truths of this ground-truth dataset."""
+    ground_truth_dataset_versions: int | Sequence[int]
+    """Ground truths in any of these dataset versions (ids)."""
+    data_unit: int
+    """The ground truth of this data unit."""
+    task: int
+    """The ground truths of this task's data unit."""
+    category: GroundTruthCategory | str
+    """Ground truths in this split (``"train"``, ``"validation"``, ``"test"``)."""
+    categories: Sequence[GroundTruthCategory | str]
+    """Ground truths in any of these splits."""
+    classes: str | Sequence[str]
+    """Ground truths with any of these class names."""
+
+
+GROUND_TRUTHS = Endpoint(
+    name="ground_truths",
+    path="ground_truths/",
+    ops=frozenset({"list"}),
+    filters=GroundTruthFilters,
+    ordering=frozenset({"id", "created"}),
+)
+
+
+class GroundTruthManager(ReadManager[GroundTruth]):
+    """``client.ground_truths`` (``ground_truths/``): the ground truths with their annotation
+    files (``files``, keyed by file specification)."""
+
+    endpoint = GROUND_TRUTHS
+    resource = GroundTruth
+
+    def filter(self, **filters: Unpack[GroundTruthFilters]) -> QuerySet[GroundTruth]:
+        """Ground truths matching ``filters`` (lazy; unknown keys raise ``TypeError``)."""
+        return self._filter(filters)

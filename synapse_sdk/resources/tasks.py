@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import attrs
 
 from synapse_sdk._endpoint import Action, Endpoint
+from synapse_sdk._progress import ProgressLike, check_progress
 from synapse_sdk._query import QuerySet
 from synapse_sdk.resources._base import Resource, fk
+from synapse_sdk.resources._bulk_tasks import (
+    AnnotateReport,
+    AnnotateResult,
+    annotate_stream,
+    collect,
+)
 from synapse_sdk.resources._capabilities import CreateManager, DetailManager
 from synapse_sdk.resources._enums import AssignmentReviewStatus, AssignmentStatus, TaskStatus
 from synapse_sdk.resources._relations import ForeignKey
+from synapse_sdk.resources._task_bodies import (
+    TAG_CHUNK,
+    TagAction,
+    tag_chunks,
+    tags_body,
+    tasks_body,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -32,40 +46,6 @@ __all__ = [
     "TaskFilters",
     "TaskManager",
 ]
-
-TagAction = Literal["add", "remove"]
-
-
-def tags_body(
-    data: Mapping[str, Any] | None = None,
-    *,
-    ids: Iterable[int] = (),
-    tags: Iterable[int] = (),
-    action: str = "add",
-    seed_ids_key: str = "task_ids",
-) -> dict[str, Any]:
-    """Build the wire body of ``set_tags`` from the seed's keys or the wire keys.
-
-    Accepts ``{"task_ids"/"assignment_ids": [...], "tag_ids": [...]}`` (the seed's form) and
-    ``{"ids": [...], "tags": [...], "action": "add"}`` (the wire form); sends the wire form.
-    """
-    if data is not None:
-        unknown = set(data) - {"ids", "tags", "action", seed_ids_key, "tag_ids"}
-        if unknown:
-            raise TypeError(f"unknown set_tags keys: {', '.join(sorted(unknown))}")
-        ids = data.get("ids", data.get(seed_ids_key, ()))
-        tags = data.get("tags", data.get("tag_ids", ()))
-        action = data.get("action", action)
-    if action not in ("add", "remove"):
-        raise ValueError(f"set_tags action must be 'add' or 'remove', got {action!r}")
-    id_list, tag_list = list(ids), list(tags)
-    for name, values in (("ids", id_list), ("tags", tag_list)):
-        for value in values:
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise TypeError(f"set_tags {name} must be positive ints, got {value!r}")
-    if not id_list:
-        raise ValueError("set_tags needs at least one object id")
-    return {"ids": id_list, "tags": tag_list, "action": action}
 
 
 class Taggable(Resource):
@@ -195,27 +175,6 @@ TASKS = Endpoint(
 )
 
 
-def tasks_body(data: Any, project: int | None = None) -> Any:
-    """Normalise a task-creation body: the seed's list form or the wire form, both accepted.
-
-    A single ``{"project": p, "data_unit": u, "meta"?: {...}}`` becomes the wire form
-    ``{"project": p, "data": [{"data_unit": u, "meta": {...}}]}``.
-    """
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict):
-        if project is not None:
-            data = {"project": project, **data}
-        if "data_unit" in data and "data" not in data:
-            item = {k: v for k, v in data.items() if k != "project"}
-            return {"project": data.get("project"), "data": [item]}
-        return data
-    raise TypeError(
-        "create_tasks takes a list of {'project', 'data_unit'} objects or "
-        "{'project': id, 'data': [{'data_unit': id}, ...]}"
-    )
-
-
 class TaskManager(CreateManager[Task, int]):
     """``client.tasks``: lazy listing from ``sdk/tasks/``, ``get``, ``create``, ``set_tags``."""
 
@@ -255,6 +214,77 @@ class TaskManager(CreateManager[Task, int]):
     ) -> Any:
         """Add (or remove) ``tags`` on the tasks ``ids`` in one request."""
         return self.action_json("set_tags", json=tags_body(ids=ids, tags=tags, action=action))
+
+    def tag_many(
+        self,
+        tasks: Iterable[int | Task],
+        tags: Sequence[int],
+        *,
+        remove: bool = False,
+        chunk_size: int = TAG_CHUNK,
+    ) -> list[Any]:
+        """Add (``remove=True``: remove) ``tags`` on many tasks: one ``set_tags`` request per
+        ``chunk_size`` task ids (1000 by default), in order; returns each request's answer.
+
+        Every id is checked before the first request. Adding or removing a tag is idempotent,
+        so after a failure (earlier chunks are applied) the whole call can simply be repeated.
+
+        Raises:
+            TypeError, ValueError: A task that is not a positive id or a ``Task``, no tasks, a
+                bad tag id or ``chunk_size`` (1..1000), before any request.
+        """
+        return tag_chunks(self, tasks, tags, remove=remove, chunk_size=chunk_size)
+
+    def annotate_many(
+        self,
+        items: Iterable[Any],
+        *,
+        max_workers: int | None = None,
+        progress: ProgressLike = None,
+        schema: Literal["dm_schema_v1", "any"] | None = None,
+        action: Literal["save", "submit"] | None = None,
+    ) -> AnnotateReport[Task]:
+        """Annotate many tasks: one ``PUT tasks/<id>/annotate_task_data/`` per item, up to
+        ``max_workers`` at a time (default ``min(4, pool_maxsize)``); one failure never stops
+        the others.
+
+        Args:
+            items: ``(task_or_id, data)`` pairs, ``{"task_id", "data", "schema"?, "action"?}``
+                mappings, or a pandas DataFrame with ``task_id`` and ``data`` columns (and
+                optionally ``schema``/``action``). A list, tuple or DataFrame is checked whole
+                before any request; another iterable is read as it is sent (at most
+                ``2 * max_workers`` items held), a bad item becoming that item's failure.
+            max_workers: Requests in flight (1..64).
+            progress: ``True`` for a bar, or a ``(done, total)`` callback (total 0 when the
+                input's length is unknown).
+            schema: The ``schema`` query value for items without their own (``"any"`` skips
+                the backend's DM-schema check).
+            action: Send ``{"action": action, "data": data}`` for items without their own.
+
+        Returns:
+            One :class:`AnnotateResult` per item, in input order, with the updated ``Task`` or
+            the typed error. For very large inputs, :meth:`iter_annotate` keeps no results.
+
+        Raises:
+            TypeError, ValueError: ``items`` or an item of a sized input is malformed, or a
+                task is named twice, before any request.
+        """
+        check_progress(progress)
+        results, total = annotate_stream(self, items, max_workers, schema, action)
+        return collect(results, total, progress)
+
+    def iter_annotate(
+        self,
+        items: Iterable[Any],
+        *,
+        max_workers: int | None = None,
+        schema: Literal["dm_schema_v1", "any"] | None = None,
+        action: Literal["save", "submit"] | None = None,
+    ) -> Iterator[AnnotateResult[Task]]:
+        """Like :meth:`annotate_many`, yielding each result (in input order) as it is ready and
+        keeping none: memory stays bounded for any number of items. The input is checked when
+        this is called (a sized input whole, before any request)."""
+        return annotate_stream(self, items, max_workers, schema, action)[0]
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)

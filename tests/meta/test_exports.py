@@ -20,6 +20,8 @@ FAMILY_RESOURCES = [family.resource.__name__ for family in FAMILIES.values()]
 
 #: Every other public name (exceptions, querysets, records, enums ...).
 OTHER = [
+    "AnnotateReport",
+    "AnnotateResult",
     "AuthenticationError",
     "AuthorizationError",
     "BackendClient",

@@ -57,15 +57,7 @@ class Difference:
 
 
 # The one place where the client and the local backend may disagree on filters and orderings.
-DIFFERENCES: dict[str, Difference] = {
-    "ground_truths/": Difference(
-        unclaimed=True,
-        reason=(
-            "the local backend serves GET ground_truths/ for the official client's "
-            "list_ground_truths; the SDK has no typed family (nor seed method) for it yet"
-        ),
-    ),
-}
+DIFFERENCES: dict[str, Difference] = {}
 
 
 @attrs.frozen

@@ -107,3 +107,15 @@ def navigation_is_typed(c: BackendClient) -> None:
 def prefetch_takes_names(c: BackendClient) -> None:
     c.tasks.all().prefetch_related(1)  # E: Argument 1 to "prefetch_related" of "QuerySet" has
     c.bind(c.tasks.get(1)).update()  # E: "Task" has no attribute "update"
+
+
+# -- misc: bulk writes, ground truths, the official constructor --
+
+
+def misc_mistakes(c: BackendClient) -> None:
+    c.tasks.annotate_many([(1, {})], schema="dm_v9")  # E: Argument "schema" to "annotate_many"
+    c.tasks.annotate_many([(1, {})], action="publish")  # E: Argument "action" to "annotate_many"
+    c.ground_truths.filter(ground_truth_datset=1)  # E: Unexpected keyword argument
+    c.ground_truths.filter(task="1")  # E: Argument "task" to "filter" of "GroundTruthManager"
+    c.ground_truths.get(1)  # E: "GroundTruthManager" has no attribute "get"
+    c.upload_data_collection(1, [], batch_size="10")  # E: Argument "batch_size" to

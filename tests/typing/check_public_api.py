@@ -124,6 +124,7 @@ def tasks(client: BackendClient) -> None:
     assert_type(task.tags, list[int])
     assert_type(task.created, dt.datetime | None)
     assert_type(task.project, Project | None)
+
     assert_type(task.data_unit, DataUnit | None)
     assert_type(task.annotate({"x": 1}, action="submit"), Task)
     assert_type(task.is_loaded, bool)
@@ -360,3 +361,38 @@ def relations_and_binding(client: BackendClient, task: Task, tasks: list[Task]) 
     assert_type(client.tasks.filter(project=1).prefetch_related("project"), QuerySet[Task])
     assert_type(client.assignments.all().prefetch_related("task").first(), Assignment | None)
     assert_type(task.project, Project | None)
+
+
+# -- misc: bulk writes, ground truths, the official constructor --
+
+
+def misc_official_surface(client: BackendClient, task: Task) -> None:
+    """annotate_task_data_batch / annotate_many / tag_many, upload_data_collection, ground
+    truths and the constructor's authorization_token / url_host."""
+    from synapse_sdk import AnnotateReport, AnnotateResult, GroundTruth
+    from synapse_sdk.clients._seed_annotation import AnnotateOutcome
+    from synapse_sdk.clients._seed_bulk import CollectionItemOutcome
+
+    batch = client.annotate_task_data_batch([(1, {}), {"task_id": 2, "data": {}}], max_workers=2)
+    assert_type(batch, dict[int, AnnotateOutcome])
+    assert_type(batch[1]["success"], bool)
+    assert_type(batch[1]["error"], str | None)
+    assert_type(batch[1]["response"], dict[str, Any] | None)
+    report = client.tasks.annotate_many([(task, {}), (2, {})], schema="any", progress=True)
+    assert_type(report, AnnotateReport[Task])
+    assert_type(report[0], AnnotateResult[Task])
+    assert_type(report[0].task, Task | None)
+    assert_type(report[0].error, Exception | None)
+    assert_type(report.failed, list[AnnotateResult[Task]])
+    assert_type(client.tasks.iter_annotate(iter([(1, {})])), Iterator[AnnotateResult[Task]])
+    assert_type(client.tasks.tag_many([task, 2], [1], remove=True), list[Any])
+    outcomes = client.upload_data_collection(1, [{"files": {"image_1": "a.png"}}], project_id=2)
+    assert_type(outcomes, list[CollectionItemOutcome])
+    assert_type(outcomes[0]["data_unit"], dict[str, Any] | None)
+    assert_type(client.list_ground_truths({"ground_truth_dataset": 1}, page_size=50), Any)
+    assert_type(client.ground_truths.filter(category="train", task=1), QuerySet[GroundTruth])
+    assert_type(client.ground_truths.filter(categories=["train"]).first(), GroundTruth | None)
+    assert_type(client.ground_truth_versions.get(1).ground_truths, QuerySet[GroundTruth])
+    assert_type(
+        BackendClient("http://x", authorization_token="t", url_host="internal"), BackendClient
+    )

@@ -284,13 +284,23 @@ def list_gt_events_files(ctx: Ctx) -> Resp:
     )
 
 
+def _gt_of_task(ctx: Ctx, name: str, vals: list[str], rows: list[Doc]) -> list[Doc]:
+    # the ground truths of the tasks' data units
+    wanted = {to_int(name, v) for v in vals}
+    units = {t.get("data_unit") for t in ctx.store.all("tasks", ctx.tenant) if t["id"] in wanted}
+    return [r for r in rows if r.get("data_unit") in units]
+
+
 GROUND_TRUTHS = Listing(
     filters={
-        **id_filters(),
+        **id_filters("id"),
         "ground_truth_dataset": f_in("ground_truth_dataset"),
         "ground_truth_dataset_versions": f_any("ground_truth_dataset_versions", to_int),
         "category": f_in("category", to_str),
+        "categories": f_in("category", to_str),
+        "classes": f_any("classes", to_str),
         "data_unit": f_in("data_unit"),
+        "task": _gt_of_task,
     },
     ordering=frozenset({"id", "created"}),
 )
