@@ -310,7 +310,9 @@ def run(session: Session, call: Call, opener: Opener, target: str, read: Reader[
                 session.budget.record_success()
                 return response
             retry_after = retry.retry_after(response.headers.get("Retry-After"), now=time.time())
-            error = build_status_error(response, retry_after=retry_after)
+            error = build_status_error(
+                response, retry_after=retry_after, secrets=session.secret_values
+            )
             cause = None
             if status < 400 or not retry.retries_status(status, idempotent=call.idempotent):
                 raise error

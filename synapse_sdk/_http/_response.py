@@ -178,17 +178,42 @@ def _reason(status: int) -> str:
         return "HTTP error"
 
 
-def build_status_error(response: Response, *, retry_after: float | None = None) -> HTTPError:
+def _scrub(value: Any, secrets: tuple[str, ...], depth: int = 0) -> Any:
+    """``value`` with every occurrence of a secret replaced by ``***`` (strings, and the strings
+    inside JSON lists/dicts, keys included)."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, "***")
+        return value
+    if depth > 64:
+        return value
+    if isinstance(value, list):
+        return [_scrub(v, secrets, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {
+            _scrub(k, secrets, depth + 1): _scrub(v, secrets, depth + 1) for k, v in value.items()
+        }
+    return value
+
+
+def build_status_error(
+    response: Response, *, retry_after: float | None = None, secrets: tuple[str, ...] = ()
+) -> HTTPError:
     """Build the error for a non-2xx answer (status -> class via ``error_for_status``).
 
     Args:
         response: The buffered answer (status >= 300).
         retry_after: The capped ``Retry-After`` in seconds, stored on a :class:`RateLimitError`.
+        secrets: Credentials the request carried: a server that echoes one back in its error
+            body never gets it into the error's message or ``response`` (replaced by ``***``).
 
     Returns:
         The error to raise; its ``response`` is the parsed JSON body, else the text, else None.
     """
     body = _parse_error_body(response)
+    if secrets:
+        body = _scrub(body, secrets)
     if 300 <= response.status < 400:
         location = response.headers.get("Location")
         target = f" to {redact_url(location)}" if location else ""

@@ -160,6 +160,18 @@ class Session:
     # -- configuration ---------------------------------------------------------------------
 
     @property
+    def secret_values(self) -> tuple[str, ...]:
+        """The credentials this session sends (each header value and its bare token), longest
+        first: error texts and bodies an echoing server sends back are scrubbed of them."""
+        found: set[str] = set()
+        for value in self._headers.values():
+            found.add(value)
+            scheme, _, token = value.partition(" ")
+            if token and scheme.lower() in ("token", "bearer"):
+                found.add(token)
+        return tuple(sorted((v for v in found if len(v) >= 4), key=len, reverse=True))
+
+    @property
     def header_names(self) -> tuple[str, ...]:
         """Names (never values) of the headers sent with every API call."""
         return tuple(self._headers)
