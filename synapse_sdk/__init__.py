@@ -57,7 +57,14 @@ from synapse_sdk.resources import (
     Task,
     TaskTag,
 )
-from synapse_sdk.uploads import ChunkedUpload, FileResult, ItemResult, UploadReport
+from synapse_sdk.uploads import (
+    ChunkedUpload,
+    FileResult,
+    ItemResult,
+    PresignedFile,
+    PresignedReport,
+    UploadReport,
+)
 
 __all__ = [
     "Agent",
@@ -94,6 +101,8 @@ __all__ = [
     "PermissionDeniedError",
     "Plugin",
     "PluginRelease",
+    "PresignedFile",
+    "PresignedReport",
     "Project",
     "QuerySet",
     "RateLimitError",

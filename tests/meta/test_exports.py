@@ -42,6 +42,8 @@ OTHER = [
     "OutcomeUnknownError",
     "Page",
     "PermissionDeniedError",
+    "PresignedFile",
+    "PresignedReport",
     "QuerySet",
     "RateLimitError",
     "ResponseDecodeError",
