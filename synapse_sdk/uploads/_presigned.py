@@ -179,6 +179,8 @@ def put_file(
 ) -> dict[str, Any]:
     """The seed's ``upload_file_to_presigned_url``: one file PUT to one presigned URL (no auth
     headers, retried as the bulk upload's PUTs, read timeout 300 s)."""
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a str, got {type(url).__name__}")
     size = check_upload_path(file_path).stat().st_size
     session = ctx.session
     timeout = Timeout(

@@ -101,3 +101,11 @@ def navigation_is_typed(c: BackendClient) -> None:
     c.plugins.get(1).releases.delete(1)  # E: "PluginReleaseManager" has no attribute "delete"
     c.tasks.scoped(project=1).update(1)  # E: "TaskManager" has no attribute "update"
     c.tasks.related(int)  # E: Value of type variable "M" of "related" of "BaseManager" cannot be
+
+
+# -- presigned: bulk upload through presigned URLs --
+
+
+def presigned_strategy_is_a_literal(c: BackendClient) -> None:
+    c.upload_files_bulk(["a"], strategy="fast")  # E: Argument "strategy" to "upload_files_bulk"
+    c.uploads.presigned("a.bin", max_workers="4")  # E: Argument "max_workers" to "presigned" of
