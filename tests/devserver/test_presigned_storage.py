@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+import pytest
 import urllib3
 
 from ._helpers import Api
@@ -283,3 +285,26 @@ def test_cli_serves_presigned_uploads(tmp_path: Path, pool: urllib3.PoolManager)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate(timeout=5)
+
+
+def test_client_vanishing_mid_body_stores_nothing(
+    papi: Api, capfd: pytest.CaptureFixture[str]
+) -> None:
+    url = urlsplit(single(papi, 10))
+    with socket.create_connection((url.hostname or "", url.port or 80), timeout=10) as sock:
+        head = (
+            f"PUT {url.path}?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            "Content-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b"abc")
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(65536)  # whatever comes back (or nothing) before the server closes
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(
+        e.method == "PUT" for e in papi.backend.journal.entries()
+    ):
+        time.sleep(0.02)
+    (entry,) = [e for e in papi.backend.journal.entries() if e.method == "PUT"]
+    assert entry.committed is False and entry.body_size == 3
+    assert object_files(papi) == []
+    assert "Traceback" not in capfd.readouterr().err

@@ -117,7 +117,7 @@ def put_object(ctx: Ctx, bucket: str, key: str) -> Response:
         etag = objects.receive_to(ctx.request.stream, signed.size, tmp)
     except objects.BodyTooLong:
         return _too_long(signed.size, key)
-    except objects.BodyTooShort:
+    except (objects.BodyTooShort, ConnectionError):  # the client gave up mid-body
         return _too_short(signed.size, key)
     with ctx.store.tx():
         current = ctx.store.get(KIND, None, key)
