@@ -4,6 +4,7 @@ straight to object storage in parallel, then confirm, which creates the data fil
 1. **Check** every path (exists, regular, readable) before any request.
 2. Per batch of ``batch_size`` files: ``POST presigned_upload/upload/`` with each file's name,
    size and guessed content type; the answer is checked strictly (:mod:`._presigned_wire`).
+   The next batch is asked for, and the previous one confirmed, while a batch's PUTs run.
 3. **PUT** each file with ``max_workers`` threads: one PUT, or its parts in order (a file's
    parts share one thread, so connections stay at ``max_workers``), streamed from disk and
    SHA-1 hashed as read, never with the client's auth headers (:mod:`._presigned_put`).
@@ -158,9 +159,9 @@ def upload_presigned(
     report = reporter(progress, sum(f.size for f in files), "upload", "B")
     run.report = report.update
     try:
+        batches = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
         with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="synapse-put") as pool:
-            for i in range(0, len(files), batch_size):
-                run.batch(pool, files[i : i + batch_size])
+            run.all(pool, batches)
     finally:
         report.close()
     return PresignedReport([f.result() for f in files])
@@ -199,7 +200,29 @@ class _Run:
     def _progress_from(self, file: _File, start: int) -> Callable[[int], None]:
         return lambda sent: self._advance(file, start + sent)
 
-    def batch(self, pool: ThreadPoolExecutor, files: list[_File]) -> None:
+    def all(self, pool: ThreadPoolExecutor, batches: list[list[_File]]) -> None:
+        """Each batch: plan, PUTs, confirm. The next batch's plan is asked for and the previous
+        batch's confirm sent while a batch's PUTs run (two helper threads), so the backend's
+        round trips overlap the storage's."""
+        if not batches:
+            return
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="synapse-presigned") as side:
+            planned = side.submit(self.plan, batches[0])
+            confirms = []
+            for i, files in enumerate(batches):
+                planned.result()
+                if i + 1 < len(batches):
+                    planned = side.submit(self.plan, batches[i + 1])
+                ready = [f for f in files if f.plan is not None and f.error is None]
+                for _ in pool.map(self._send, ready):
+                    pass
+                stored = [f for f in ready if f.error is None]
+                confirms.append(side.submit(self._confirm, stored))
+            for confirm in confirms:
+                confirm.result()
+
+    def plan(self, files: list[_File]) -> None:
+        """Ask where the batch's files go; set each file's plan, or its error."""
         body = {
             "files": [
                 {"filename": f.path.name, "size": f.size, "content_type": guess_type(f.path.name)}
@@ -221,10 +244,6 @@ class _Run:
                 f.plan = plan
             else:
                 f.error = plan
-        ready = [f for f in files if f.plan is not None and f.error is None]
-        for _ in pool.map(self._send, ready):
-            pass
-        self._confirm([f for f in ready if f.error is None])
 
     def _put_timeout(self, size: int) -> Timeout:
         if self.put_timeout is not None:
