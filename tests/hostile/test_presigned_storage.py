@@ -319,3 +319,38 @@ def test_a_file_that_changes_while_it_is_sent_is_not_confirmed(
     report = kit.client().uploads.presigned([path])
     assert isinstance(report[0].error, IntegrityError)
     assert kit.confirms == []
+
+
+def test_storage_put_refuses_to_carry_the_sessions_auth_headers(
+    kit: PresignedKit, tmp_path: Path
+) -> None:
+    from synapse_sdk._http import storage_put
+
+    session = kit.client()._session
+    name = session.header_names[0]
+    with pytest.raises(ValueError, match="auth headers"):
+        storage_put(
+            session,
+            f"{kit.storage.url}/obj/k",
+            b"x",
+            headers={name: "v"},
+            timeout=Timeout(connect=1, read=1, deadline=1),
+        )
+    assert kit.storage.journal == []
+
+
+def test_upload_file_to_presigned_url_follows_the_same_rules(
+    kit: PresignedKit, tmp_path: Path
+) -> None:
+    path = make_files(tmp_path, [100])[0]
+    sleeps: list[float] = []
+    kit.on_put = lambda conn, req, n: _answer(503)(conn, req, n) if n == 1 else None
+    client = _client(kit, sleeps)
+    put = client.upload_file_to_presigned_url(f"{kit.storage.url}/obj/one?sig=s", path)
+    assert put["attempts"] == 2 and put["etag"] == '"x"' and len(sleeps) == 1
+    assert kit.objects["one"] == path.read_bytes()
+    req = kit.storage.requests("/obj/")[-1]
+    assert req.auth_headers() == {} and req.header("content-type") == "application/octet-stream"
+    kit.on_put = _answer(403, xml_error("AccessDenied"))
+    with pytest.raises(PermissionDeniedError):
+        client.upload_file_to_presigned_url(f"{kit.storage.url}/obj/two", path)
