@@ -24,12 +24,12 @@ from synapse_sdk.uploads._presigned import (
 )
 
 __all__ = [
-    "PRESIGNED_PROVIDERS",
-    "BulkUploadFile",
-    "BulkUploadResult",
     "CHUNKED_THRESHOLD",
     "CHUNKED_UPLOADS",
     "DEFAULT_CHUNK_SIZE",
+    "PRESIGNED_PROVIDERS",
+    "BulkUploadFile",
+    "BulkUploadResult",
     "ChunkedUpload",
     "ChunkedUploader",
     "FileResult",
