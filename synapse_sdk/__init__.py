@@ -60,7 +60,14 @@ from synapse_sdk.resources import (
     Task,
     TaskTag,
 )
-from synapse_sdk.uploads import ChunkedUpload, FileResult, ItemResult, UploadReport
+from synapse_sdk.uploads import (
+    ChunkedUpload,
+    FileResult,
+    ItemResult,
+    PresignedFile,
+    PresignedReport,
+    UploadReport,
+)
 
 __all__ = [
     "Agent",
@@ -100,6 +107,8 @@ __all__ = [
     "PermissionDeniedError",
     "Plugin",
     "PluginRelease",
+    "PresignedFile",
+    "PresignedReport",
     "Project",
     "QuerySet",
     "RateLimitError",

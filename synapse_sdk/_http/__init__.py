@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from synapse_sdk._http._download import StreamedResponse
 from synapse_sdk._http._encoding import InsecureTLSWarning, default_user_agent
-from synapse_sdk._http._multipart import FileSource, Multipart
+from synapse_sdk._http._multipart import FileSource, Multipart, RawBody
 from synapse_sdk._http._response import Response
 from synapse_sdk._http._retry import RetryBudget, RetryPolicy, parse_retry_after
 from synapse_sdk._http._sentinel import UNSET, Unset
 from synapse_sdk._http._session import Session
+from synapse_sdk._http._storage import storage_put
 from synapse_sdk._http._timeout import Timeout
 from synapse_sdk._http._transport import Transport
 from synapse_sdk._http._urls import encode_query_value, redact_url
@@ -27,6 +28,7 @@ __all__ = [
     "FileSource",
     "InsecureTLSWarning",
     "Multipart",
+    "RawBody",
     "Response",
     "RetryBudget",
     "RetryPolicy",
@@ -40,4 +42,5 @@ __all__ = [
     "encode_query_value",
     "parse_retry_after",
     "redact_url",
+    "storage_put",
 ]

@@ -28,7 +28,7 @@ from synapse_sdk._http._body import (
     decode_body,
     read_body,
 )
-from synapse_sdk._http._multipart import Multipart
+from synapse_sdk._http._multipart import Multipart, RawBody
 from synapse_sdk._http._response import Response, build_status_error
 from synapse_sdk._http._retry import RetryPolicy
 from synapse_sdk._http._timeout import Timeout
@@ -89,7 +89,7 @@ class Call:
         url: str,
         headers: dict[str, str],
         *,
-        payload: bytes | Multipart | None = None,
+        payload: bytes | Multipart | RawBody | None = None,
         timeout: Timeout,
         retry: RetryPolicy,
         idempotent: bool,
@@ -233,7 +233,7 @@ def run(session: Session, call: Call, opener: Opener, target: str, read: Reader[
                 **context,
             )
         payload = call.payload
-        data = payload.iter_body() if isinstance(payload, Multipart) else payload
+        data = payload.iter_body() if isinstance(payload, Multipart | RawBody) else payload
         sent = False
         answer: tuple[int, str] | None = None
         raw: urllib3.BaseHTTPResponse | None = None

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Union
 
-__all__ = ["BLOCK_SIZE", "Block", "FileSource", "Multipart"]
+__all__ = ["BLOCK_SIZE", "Block", "FileSource", "Multipart", "RawBody"]
 
 #: Size of the blocks read from files and sliced from in-memory buffers.
 BLOCK_SIZE = 1024 * 1024
@@ -152,6 +152,34 @@ class Multipart:
 
     def __repr__(self) -> str:
         return f"Multipart(parts={len(self._parts)}, content_length={self.content_length})"
+
+
+class RawBody:
+    """A request body sent as it is (no multipart framing), e.g. a file's bytes PUT to object
+    storage. Like :class:`Multipart` its length is known up front and :meth:`iter_body` starts
+    over on each call.
+
+    Args:
+        source: Any :data:`FileSource` (a ``(factory, size)`` pair streams from disk).
+
+    Raises:
+        TypeError, ValueError: As for a :class:`Multipart` file part.
+    """
+
+    def __init__(self, source: FileSource) -> None:
+        self._source = source
+        self.content_length = _source_size(source, "body")
+
+    def iter_body(self) -> Iterator[Block]:
+        """Yield the body's blocks (``content_length`` bytes); each call starts over.
+
+        Raises:
+            ValueError: The source produced a different number of bytes than announced.
+        """
+        return _iter_source(self._source, self.content_length)
+
+    def __repr__(self) -> str:
+        return f"RawBody(content_length={self.content_length})"
 
 
 def _iter_source(source: FileSource, size: int) -> Iterator[Block]:

@@ -24,6 +24,20 @@ from synapse_sdk._transfer._download import (
 )
 from synapse_sdk._transfer._hashing import IncrementalMD5, file_md5
 from synapse_sdk._transfer._paths import check_upload_path, safe_name
+from synapse_sdk._transfer._presigned import (
+    API_READ_TIMEOUT,
+    PresignedFile,
+    PresignedReport,
+    check_options,
+    check_paths,
+    upload_presigned,
+)
+from synapse_sdk._transfer._presigned_put import put_presigned_file
+from synapse_sdk._transfer._presigned_wire import (
+    check_confirm_files,
+    check_expiration,
+    check_request_files,
+)
 from synapse_sdk._transfer._report import (
     FileResult,
     FileStatus,
@@ -34,6 +48,7 @@ from synapse_sdk._transfer._report import (
 from synapse_sdk._transfer._result import ChunkedUpload
 
 __all__ = [
+    "API_READ_TIMEOUT",
     "CHUNKED_THRESHOLD",
     "CHUNKED_UPLOADS",
     "DEFAULT_CHUNK_SIZE",
@@ -45,16 +60,25 @@ __all__ = [
     "IncrementalMD5",
     "ItemResult",
     "ItemStatus",
+    "PresignedFile",
+    "PresignedReport",
     "ProgressCallback",
     "SpecLike",
     "UploadInput",
     "UploadReport",
+    "check_confirm_files",
+    "check_expiration",
+    "check_options",
+    "check_paths",
+    "check_request_files",
     "check_upload_path",
     "create_data_file",
     "download_file",
     "download_files",
     "file_md5",
+    "put_presigned_file",
     "resolve_target",
     "safe_name",
+    "upload_presigned",
     "upload_to_collection",
 ]

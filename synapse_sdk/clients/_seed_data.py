@@ -9,7 +9,13 @@ from typing import Any
 from synapse_sdk._endpoint import check_id
 from synapse_sdk._url_conversion import UrlConversion
 from synapse_sdk.clients._seed_base import SeedBase, chunked_flag
-from synapse_sdk.uploads import CHUNKED_UPLOADS, DEFAULT_CHUNK_SIZE, ProgressCallback
+from synapse_sdk.uploads import (
+    CHUNKED_UPLOADS,
+    DEFAULT_CHUNK_SIZE,
+    BulkUploadResult,
+    ProgressCallback,
+    Strategy,
+)
 
 __all__ = ["DataMethods"]
 
@@ -98,6 +104,68 @@ class DataMethods(SeedBase):
     def create_data_units(self, uploaded_files: Any) -> Any:
         """Create data units from uploaded items (a list in, a list out)."""
         return self.data_units.create_json(uploaded_files)
+
+    def upload_files_bulk(
+        self,
+        file_paths: Sequence[str | os.PathLike[str]],
+        *,
+        max_workers: int = 10,
+        on_progress: ProgressCallback | None = None,
+        batch_size: int = 200,
+        max_upload_retries: int = 2,
+        strategy: Strategy | None = None,
+    ) -> BulkUploadResult:
+        """Upload many files as data files; one failing file never stops the others.
+
+        ``strategy=None`` (default) asks for the default storage: when its provider issues
+        presigned URLs (``amazon_s3``, ``s3``, ``minio``, ``gcp``, ``gcs``, ``azure``) the files
+        go straight to object storage (batches of ``batch_size``, ``max_workers`` PUTs at once,
+        multipart above the backend's threshold, each PUT retried ``max_upload_retries`` times
+        unless storage refused it, then confirmed with their SHA-1); otherwise, or with
+        ``strategy='direct'``, each file is one ``data_files/`` upload (chunked above 50 MiB),
+        ``max_workers`` at a time. ``strategy='presigned'`` skips the storage check.
+        ``on_progress(sent_bytes, total_bytes)`` is called as bytes go out.
+
+        Returns ``{"strategy", "results": [{"path", "success", "data_file_id", "file_key",
+        "checksum", "size", "attempts", "error", "error_type"}], "created_count",
+        "failed_count"}``, results in input order. Bad arguments, an unknown strategy or a
+        missing/unreadable file raise before any request.
+        """
+        return self.uploads.bulk_json(
+            file_paths,
+            max_workers=max_workers,
+            on_progress=on_progress,
+            batch_size=batch_size,
+            max_upload_retries=max_upload_retries,
+            strategy=strategy,
+        )
+
+    def request_presigned_upload(
+        self, files: Sequence[Mapping[str, Any]], *, expiration: int = 3600
+    ) -> Any:
+        """``POST data_files/presigned_upload/upload/`` with ``[{filename, size,
+        content_type}]``; returns the answer (``files`` with ``file_key`` and ``presigned_url``
+        or ``multipart``, ``expires_at``) as received. Inputs are checked before the request;
+        the caller's list and dicts are never modified."""
+        return self.data_files.presigned_upload_json(files, expiration=expiration)
+
+    def confirm_presigned_upload(self, files: Sequence[Mapping[str, Any]]) -> Any:
+        """``POST data_files/presigned_upload/confirm_upload/`` with ``[{file_key, checksum,
+        size, multipart?}]``; returns the answer (``results``, ``created_count``,
+        ``failed_count``) as received. Inputs are checked before the request and copied."""
+        return self.data_files.confirm_upload_json(files)
+
+    def upload_file_to_presigned_url(
+        self,
+        url: str,
+        path: str | os.PathLike[str],
+        content_type: str | None = None,
+    ) -> dict[str, Any]:
+        """PUT a local file to one presigned storage URL: streamed, no auth headers,
+        ``Content-Type`` = ``content_type`` or the type guessed from the name, retried like the
+        bulk upload's PUTs. Returns ``{"etag", "size", "checksum" (SHA-1), "attempts"}``; a
+        storage error raises (``HTTPError`` with the storage's XML in ``.response``)."""
+        return self.uploads.presigned_put_json(url, path, content_type)
 
     def list_data_units(
         self,

@@ -22,6 +22,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--upload-expiry", type=float, default=86400.0, help="chunked upload expiry seconds"
     )
+    p.add_argument(
+        "--multipart-threshold",
+        type=int,
+        default=100 * 1024 * 1024,
+        help="presigned uploads above this many bytes are multipart (default 100 MiB)",
+    )
+    p.add_argument(
+        "--multipart-part-size",
+        type=int,
+        default=64 * 1024 * 1024,
+        help="bytes per multipart part but the last (default 64 MiB)",
+    )
     return p
 
 
@@ -38,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         upload_expiry=args.upload_expiry,
         port=args.port,
         host=args.host,
+        multipart_threshold=args.multipart_threshold,
+        multipart_part_size=args.multipart_part_size,
     )
     done = threading.Event()
 

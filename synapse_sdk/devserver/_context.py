@@ -7,9 +7,10 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -28,6 +29,14 @@ class Config:
     job_duration: float
     upload_expiry: float
     control: bool
+    #: presigned uploads of more than this many bytes are multipart
+    multipart_threshold: int = 100 * 1024 * 1024
+    #: size of every multipart part but the last
+    multipart_part_size: int = 64 * 1024 * 1024
+    #: the time source of presigned URL expiry (seconds since the epoch)
+    clock: Callable[[], float] = time.time
+    #: HMAC key signing presigned storage URLs
+    signing_key: bytes = field(default=b"", repr=False)
 
     @property
     def media_dir(self) -> Path:
@@ -38,6 +47,11 @@ class Config:
     def upload_dir(self) -> Path:
         """Directory of chunked-upload parts."""
         return self.data_dir / "uploads"
+
+    @property
+    def object_dir(self) -> Path:
+        """Directory of the local object store (``objects/<bucket>/<file key>``)."""
+        return self.data_dir / "objects"
 
 
 class Resp:

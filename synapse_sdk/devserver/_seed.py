@@ -289,7 +289,8 @@ def seed_demo(store: Store, config: Config, tenant: int, user: int) -> dict[str,
                 },
             )
             for name, category, provider, conf in (
-                ("Local storage", "internal", "file_system", {"location": "/data"}),
+                # the local object store behind presigned uploads (data_files/presigned_upload/)
+                ("Local storage", "internal", "minio", {"bucket_name": f"tenant-{tenant}"}),
                 ("Demo bucket", "external", "amazon_s3", {"bucket_name": "demo"}),
             )
         ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import secrets
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +33,7 @@ from ._store import Store
 from ._wsgi import ENV_BODY, BodyStream, Server
 
 SEEDS = (None, "demo")
+SIGNING_KEY_META = "presigned_signing_key"
 
 #: A WSGI application (PEP 3333).
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -54,6 +57,11 @@ class LocalBackend:
         listen: False opens the backend without a socket: reach it in-process through
             :attr:`wsgi_app` (``BackendClient(..., transport=WSGITransport(backend.wsgi_app))``);
             :attr:`url` and :attr:`port` then raise.
+        multipart_threshold: presigned uploads of more bytes than this get one signed URL per
+            part instead of one for the whole file (default 100 MiB).
+        multipart_part_size: bytes of every multipart part but the last (default 64 MiB).
+        clock: time source (seconds since the epoch) deciding when presigned URLs expire; tests
+            pass a callable they can advance. Default :func:`time.time`.
 
     Attributes:
         faults: the :class:`FaultPlane`.
@@ -73,11 +81,24 @@ class LocalBackend:
         port: int = 0,
         host: str = "127.0.0.1",
         listen: bool = True,
+        multipart_threshold: int = 100 * 1024 * 1024,
+        multipart_part_size: int = 64 * 1024 * 1024,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if seed not in SEEDS:
             raise ValueError(f"unknown seed {seed!r}; expected None or 'demo'")
         if job_duration < 0 or upload_expiry < 0:
             raise ValueError("job_duration and upload_expiry must be >= 0")
+        if isinstance(multipart_threshold, bool) or not isinstance(multipart_threshold, int):
+            raise TypeError("multipart_threshold must be an int")
+        if isinstance(multipart_part_size, bool) or not isinstance(multipart_part_size, int):
+            raise TypeError("multipart_part_size must be an int")
+        if multipart_threshold < 0 or multipart_part_size < 1:
+            raise ValueError("multipart_threshold must be >= 0 and multipart_part_size >= 1")
+        if not callable(clock):
+            raise TypeError("clock must be a callable returning seconds since the epoch")
+        self._multipart = (multipart_threshold, multipart_part_size)
+        self._clock = clock
         self._seed = seed
         self._data_dir_arg = Path(data_dir) if data_dir is not None else None
         self._control = control
@@ -158,10 +179,19 @@ class LocalBackend:
             self._tmp = tempfile.mkdtemp(prefix="synapse-devserver-")
         data_dir = self.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        config = Config(data_dir, self._job_duration, self._upload_expiry, self._control)
         store = Store(str(data_dir / "devserver.sqlite3"))
         try:
             ensure_default(store)
+            config = Config(
+                data_dir,
+                self._job_duration,
+                self._upload_expiry,
+                self._control,
+                multipart_threshold=self._multipart[0],
+                multipart_part_size=self._multipart[1],
+                clock=self._clock,
+                signing_key=_signing_key(store),
+            )
             if self._seed == "demo":
                 demo = store.get_meta(DEMO_META_KEY)
                 if demo is None:
@@ -282,6 +312,16 @@ class LocalBackend:
             "agent_token": self.agent_token,
             "demo": self.demo,
         }
+
+
+def _signing_key(store: Store) -> bytes:
+    """The backend's key for presigned URLs, kept in the store so that URLs stay valid across
+    restarts on the same data directory."""
+    key = store.get_meta(SIGNING_KEY_META)
+    if not isinstance(key, str):
+        key = secrets.token_hex(32)
+        store.set_meta(SIGNING_KEY_META, key)
+    return bytes.fromhex(key)
 
 
 def _in_process(app: App) -> WSGIApp:

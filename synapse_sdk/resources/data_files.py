@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,17 @@ from synapse_sdk._endpoint import Action, Endpoint
 from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._http import Timeout
 from synapse_sdk._progress import ProgressLike
-from synapse_sdk._transfer import DEFAULT_CHUNK_SIZE, create_data_file, resolve_target
+from synapse_sdk._transfer import (
+    API_READ_TIMEOUT,
+    DEFAULT_CHUNK_SIZE,
+    PresignedReport,
+    check_confirm_files,
+    check_expiration,
+    check_request_files,
+    create_data_file,
+    resolve_target,
+    upload_presigned,
+)
 from synapse_sdk.resources._base import Resource
 from synapse_sdk.resources._capabilities import UnlistedManager
 from synapse_sdk.resources._files import checked_size, loaded_field
@@ -84,7 +94,11 @@ DATA_FILES = Endpoint(
     name="data_files",
     path="data_files/",
     ops=frozenset({"get", "create"}),
-    actions={"verify_checksums": Action("POST", "verify_checksums/", detail=False)},
+    actions={
+        "verify_checksums": Action("POST", "verify_checksums/", detail=False),
+        "presigned_upload": Action("POST", "presigned_upload/upload/", detail=False),
+        "confirm_upload": Action("POST", "presigned_upload/confirm_upload/", detail=False),
+    },
 )
 
 
@@ -172,3 +186,68 @@ class DataFileManager(UnlistedManager[DataFile, int]):
     def verify_checksums(self, checksums: Sequence[str]) -> set[str]:
         """Which of ``checksums`` (MD5 hex) the server already has, in batches of 1,000."""
         return set(self.verify_checksums_json(checksums)["existing_checksums"])
+
+    # -- presigned bulk upload -------------------------------------------------------------
+
+    def _api_timeout(self) -> Timeout:
+        base = self._ctx.session.timeout
+        deadline = None if base.deadline is None else max(base.deadline, API_READ_TIMEOUT + 30)
+        return Timeout(base.connect, API_READ_TIMEOUT, deadline)
+
+    def presigned_upload_json(
+        self, files: Sequence[Mapping[str, Any]], *, expiration: int = 3600
+    ) -> Any:
+        """``POST presigned_upload/upload/``: where to PUT each file (raw JSON).
+
+        Args:
+            files: ``[{"filename": base name, "size": bytes, "content_type": str | None}]``.
+            expiration: Seconds the URLs stay valid (60..86400).
+
+        Raises:
+            TypeError, ValueError: Malformed ``files`` or ``expiration`` (before any request;
+                the caller's list and dicts are never modified).
+        """
+        body = {"files": check_request_files(files), "expiration": check_expiration(expiration)}
+        return self.action_json("presigned_upload", json=body, timeout=self._api_timeout())
+
+    def confirm_upload_json(self, files: Sequence[Mapping[str, Any]]) -> Any:
+        """``POST presigned_upload/confirm_upload/``: create data files from stored objects.
+
+        Args:
+            files: ``[{"file_key", "checksum", "size", "multipart"?: {"upload_id", "parts":
+                [{"part_number", "etag"}]}}]``.
+
+        Raises:
+            TypeError, ValueError: Malformed ``files`` (before any request; copied, never
+                modified).
+        """
+        body = {"files": check_confirm_files(files)}
+        return self.action_json("confirm_upload", json=body, timeout=self._api_timeout())
+
+    def upload_presigned(
+        self,
+        file_paths: Sequence[str | os.PathLike[str]],
+        *,
+        max_workers: int = 10,
+        batch_size: int = 200,
+        max_upload_retries: int = 2,
+        expiration: int = 3600,
+        progress: ProgressLike = None,
+        timeout: Timeout | None = None,
+        put_timeout: Timeout | None = None,
+    ) -> PresignedReport:
+        """Upload files straight to object storage through presigned URLs and create their data
+        files (see ``client.uploads.presigned``)."""
+        return upload_presigned(
+            self._ctx.session,
+            file_paths,
+            request_path=self.endpoint.action_path("presigned_upload")[1],
+            confirm_path=self.endpoint.action_path("confirm_upload")[1],
+            max_workers=max_workers,
+            batch_size=batch_size,
+            max_upload_retries=max_upload_retries,
+            expiration=expiration,
+            progress=progress,
+            timeout=timeout,
+            put_timeout=put_timeout,
+        )

@@ -26,11 +26,12 @@ from synapse_sdk.resources import (
     PluginRelease,
     PluginReleaseManager,
 )
+from synapse_sdk.uploads._presigned import PresignedUploads
 
 __all__ = ["UploadManager"]
 
 
-class UploadManager:
+class UploadManager(PresignedUploads):
     """File transfers of one client: ``client.uploads``.
 
     Typed methods return objects (:class:`ChunkedUpload`, ``DataFile``, ``Model``,

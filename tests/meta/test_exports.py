@@ -44,6 +44,8 @@ OTHER = [
     "OutcomeUnknownError",
     "Page",
     "PermissionDeniedError",
+    "PresignedFile",
+    "PresignedReport",
     "QuerySet",
     "RateLimitError",
     "ResponseDecodeError",

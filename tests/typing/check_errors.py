@@ -119,3 +119,11 @@ def misc_mistakes(c: BackendClient) -> None:
     c.ground_truths.filter(task="1")  # E: Argument "task" to "filter" of "GroundTruthManager"
     c.ground_truths.get(1)  # E: "GroundTruthManager" has no attribute "get"
     c.upload_data_collection(1, [], batch_size="10")  # E: Argument "batch_size" to
+
+
+# -- presigned: bulk upload through presigned URLs --
+
+
+def presigned_strategy_is_a_literal(c: BackendClient) -> None:
+    c.upload_files_bulk(["a"], strategy="fast")  # E: Argument "strategy" to "upload_files_bulk"
+    c.uploads.presigned("a.bin", max_workers="4")  # E: Argument "max_workers" to "presigned" of

@@ -396,3 +396,28 @@ def misc_official_surface(client: BackendClient, task: Task) -> None:
     assert_type(
         BackendClient("http://x", authorization_token="t", url_host="internal"), BackendClient
     )
+
+
+# -- presigned: bulk upload through presigned URLs --
+
+
+def presigned_uploads(client: BackendClient) -> None:
+    """The typed twin returns a typed report; the seed forms return dicts."""
+    from synapse_sdk import PresignedFile, PresignedReport
+    from synapse_sdk.uploads import BulkUploadFile, BulkUploadResult
+
+    report = client.uploads.presigned(["a.bin"], max_workers=4, batch_size=50, progress=True)
+    assert_type(report, PresignedReport)
+    assert_type(report[0], PresignedFile)
+    assert_type(report.files, list[PresignedFile])
+    assert_type(report.data_file_ids, list[int])
+    assert_type(report[0].data_file_id, int | None)
+    assert_type(report[0].error, BaseException | None)
+    assert_type(client.data_files.upload_presigned(["a.bin"]), PresignedReport)
+    result = client.upload_files_bulk(["a.bin"], strategy="presigned")
+    assert_type(result, BulkUploadResult)
+    assert_type(result["results"][0], BulkUploadFile)
+    assert_type(result["created_count"], int)
+    assert_type(client.request_presigned_upload([{"filename": "a", "size": 1}]), Any)
+    assert_type(client.confirm_presigned_upload([]), Any)
+    assert_type(client.upload_file_to_presigned_url("http://s/x", "a.bin"), dict[str, Any])
