@@ -20,6 +20,8 @@ FAMILY_RESOURCES = [family.resource.__name__ for family in FAMILIES.values()]
 
 #: Every other public name (exceptions, querysets, records, enums ...).
 OTHER = [
+    "AssignmentReviewStatus",
+    "AssignmentStatus",
     "AuthenticationError",
     "AuthorizationError",
     "BackendClient",
@@ -28,20 +30,28 @@ OTHER = [
     "ClientError",
     "ClientTimeoutError",
     "ConflictError",
+    "DataCollectionCategory",
     "DeadlineExceededError",
+    "DoesNotExist",
     "FileResult",
     "FileSpecification",
+    "FileType",
+    "GroundTruthCategory",
     "HTTPError",
     "InsecureTLSWarning",
     "IntegrityError",
     "ItemResult",
     "JobLog",
     "JobStatus",
+    "LogLevel",
+    "MultipleObjectsReturned",
     "NotFoundError",
     "OriginError",
     "OutcomeUnknownError",
     "Page",
     "PermissionDeniedError",
+    "PluginCategory",
+    "ProjectCategory",
     "QuerySet",
     "RateLimitError",
     "ResponseDecodeError",
@@ -51,6 +61,7 @@ OTHER = [
     "ServerError",
     "StorageCategory",
     "StorageProvider",
+    "TaskStatus",
     "Timeout",
     "TruncatedBodyError",
     "UploadReport",
@@ -141,3 +152,18 @@ def test_the_seed_client_path() -> None:
         assert client.base_url == "http://127.0.0.1:1"
     finally:
         client.close()
+
+
+def test_every_enum_the_resources_use_is_exported() -> None:
+    from synapse_sdk.resources import _enums
+
+    missing = [name for name in _enums.__all__ if name not in synapse_sdk.__all__]
+    assert not missing, f"enums of resource fields missing from synapse_sdk: {missing}"
+    for name in _enums.__all__:
+        assert getattr(synapse_sdk, name) is getattr(_enums, name)
+
+
+def test_get_errors_are_on_both_doors() -> None:
+    for name in ("DoesNotExist", "MultipleObjectsReturned"):
+        assert name in synapse_sdk.clients.exceptions.__all__
+        assert getattr(synapse_sdk.clients.exceptions, name) is getattr(synapse_sdk, name)
