@@ -32,6 +32,7 @@ from synapse_sdk._transfer._report import (
     UploadReport,
 )
 from synapse_sdk._transfer._result import ChunkedUpload
+from synapse_sdk._transfer._reuse import LOOKUP_PAGE_SIZE, ExistingUnits
 
 __all__ = [
     "CHUNKED_THRESHOLD",
@@ -40,9 +41,11 @@ __all__ = [
     "ChunkedUpload",
     "ChunkedUploader",
     "DownloadItem",
+    "ExistingUnits",
     "FileResult",
     "FileStatus",
     "IncrementalMD5",
+    "LOOKUP_PAGE_SIZE",
     "ItemResult",
     "ItemStatus",
     "ProgressCallback",
