@@ -60,7 +60,7 @@ class FileSpecification(Record):
     id: int | None = None
     name: str = ""
     description: str | None = None
-    file_type: FileType | str | None = None
+    file_type: FileType | None = None
     is_required: bool = False
     is_primary: bool = False
     is_sequential: bool = False
@@ -86,7 +86,7 @@ class DataCollection(Resource):
     id: int
     name: str = ""
     description: str | None = None
-    category: DataCollectionCategory | str | None = None
+    category: DataCollectionCategory | None = None
     meta: dict[str, Any] | None = None
     access_level: str | None = None
     is_archived: bool = False

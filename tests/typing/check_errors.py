@@ -59,7 +59,7 @@ def wrong_result_types(c: BackendClient) -> None:
     task: Task = qs[:1]  # E: (expression has type "QuerySet[Task]", variable has type "Task")
     count: str = qs.count()  # E: (expression has type "int", variable has type "str")
     title: int = c.projects.get(1).title  # E: (expression has type "str", variable has type "int")
-    c.tasks.get(1).status = 5  # E: (expression has type "int", variable has type "str | None")
+    c.tasks.get(1).status = 5  # E: variable has type "TaskStatus | None")
     print(project, task, count, title)
 
 
@@ -101,3 +101,10 @@ def navigation_is_typed(c: BackendClient) -> None:
     c.plugins.get(1).releases.delete(1)  # E: "PluginReleaseManager" has no attribute "delete"
     c.tasks.scoped(project=1).update(1)  # E: "TaskManager" has no attribute "update"
     c.tasks.related(int)  # E: Value of type variable "M" of "related" of "BaseManager" cannot be
+
+
+# -- writes: enum-typed fields, idempotent uploads --
+def writes_enums_uploads(c: BackendClient) -> None:
+    print(c.tasks.get(1).status.is_known)  # E: Item "None" of "TaskStatus | None" has no attribute
+    col = c.data_collections.get(1)
+    col.upload(["a.png"], existing_units="skip")  # E: Argument "existing_units" to "upload"
