@@ -32,7 +32,7 @@ from synapse_sdk._transfer._report import (
     UploadReport,
 )
 from synapse_sdk._transfer._result import ChunkedUpload
-from synapse_sdk._transfer._reuse import LOOKUP_PAGE_SIZE, ExistingUnits
+from synapse_sdk._transfer._reuse import LOOKUP_PAGE_SIZE, ExistingUnits, check_existing_units
 
 __all__ = [
     "CHUNKED_THRESHOLD",
@@ -52,6 +52,7 @@ __all__ = [
     "SpecLike",
     "UploadInput",
     "UploadReport",
+    "check_existing_units",
     "check_upload_path",
     "create_data_file",
     "download_file",

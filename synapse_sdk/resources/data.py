@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import QuerySet
 from synapse_sdk._transfer import (
@@ -19,6 +20,7 @@ from synapse_sdk._transfer import (
     ExistingUnits,
     UploadInput,
     UploadReport,
+    check_existing_units,
     upload_to_collection,
 )
 from synapse_sdk.resources._base import Record, Resource, fk
@@ -149,6 +151,7 @@ class DataCollection(Resource):
             ClientError: ``verify_checksums`` failed (before any file was sent).
         """
         manager = self._require_manager()
+        check_existing_units(existing_units)  # before the specs request below
         specs = self.file_specifications
         if not specs:
             specs = manager._get(self.id, ("file_specifications",), ()).file_specifications
@@ -335,7 +338,12 @@ class DataUnitManager(CreateManager[DataUnit, int]):
                 }
             )
             rows = page.get("results") if isinstance(page, dict) else page
-            return rows if isinstance(rows, list) else []
+            if not isinstance(rows, list):
+                raise ResponseValidationError(
+                    f"data_units/ answered a page without a results list: {page!r}"[:300],
+                    response=page,
+                )
+            return rows
 
         return upload_to_collection(
             self._ctx.session,
