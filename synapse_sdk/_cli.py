@@ -243,11 +243,12 @@ def _upload(args: argparse.Namespace, out: TextIO) -> int:
                 f"refused: {', '.join(refused[:5])}" + (" ..." if len(refused) > 5 else "")
             )
         # The collection's upload engine: files checked first, parallel and resumable uploads,
-        # files the server already has skipped, units created in batches.
+        # files the server already has skipped, units created in batches (or reused: a re-run
+        # prints the units the files already form).
         report = collection.upload(
             [{spec.name: path} for path in files], progress=args.progress or None
         )
-    created = [(files[item.index], item.data_unit) for item in report.created]
+    created = [(files[item.index], item.data_unit) for item in report if item.data_unit is not None]
     if args.json:
         units = [unit.to_dict() for _, unit in created if unit is not None]
         out.write(json.dumps(units, indent=2) + "\n")

@@ -8,6 +8,7 @@ The tree (all importable from ``synapse_sdk.clients.exceptions`` and ``synapse_s
     │   ├── AuthenticationError         401
     │   ├── AuthorizationError          403 (alias PermissionDeniedError)
     │   ├── NotFoundError               404
+    │   │   └── DoesNotExist            ``queryset.get()`` matched nothing (no 404 received)
     │   ├── ConflictError               409
     │   ├── RateLimitError              429 (``retry_after`` in seconds, or None)
     │   └── ServerError                 5xx
@@ -24,7 +25,8 @@ The tree (all importable from ``synapse_sdk.clients.exceptions`` and ``synapse_s
     │   │   ├── ResponseTooLargeError   the body was over ``max_response_bytes``
     │   │   └── TruncatedBodyError      the body was cut off (also a ClientConnectionError)
     │   └── ResponseValidationError     valid JSON of the wrong shape (``path`` names the field)
-    └── IntegrityError                  a checksum did not match (upload finalize, download)
+    ├── IntegrityError                  a checksum did not match (upload finalize, download)
+    └── MultipleObjectsReturned         ``queryset.get()`` matched several (also a ValueError)
 
 Status codes map to classes in one table, :data:`STATUS_ERRORS`. Messages never contain tokens:
 URLs are redacted before they are stored on an error.
@@ -44,9 +46,11 @@ __all__ = [
     "ClientTimeoutError",
     "ConflictError",
     "DeadlineExceededError",
+    "DoesNotExist",
     "GpuUnavailableError",
     "HTTPError",
     "IntegrityError",
+    "MultipleObjectsReturned",
     "NotFoundError",
     "OriginError",
     "OutcomeUnknownError",
@@ -285,3 +289,46 @@ class UploadStalledError(ResponseError):
 
     upload_id: str | int | None = None
     offset: int | None = None
+
+
+def _singular(family: str) -> str:
+    """``tasks`` -> ``task``, ``data_units`` -> ``data unit`` (for messages)."""
+    words = family.replace("_", " ")
+    return words[:-1] if words.endswith("s") else words
+
+
+class MultipleObjectsReturned(ClientError, ValueError):
+    """``queryset.get()`` matched more than one object.
+
+    Also a ``ValueError`` (what it was before it joined the error tree).
+
+    Attributes:
+        family: The endpoint family queried (``"tasks"``).
+        filters: The query's filters, as given (``{"project": 1}``).
+        count: How many objects matched, as the server counted them (None if it did not say).
+    """
+
+    def __init__(self, family: str, filters: dict[str, Any], count: int | None) -> None:
+        found = "at least 2" if count is None else str(count)
+        super().__init__(f"more than one {_singular(family)} matched {filters!r}: {found} found")
+        self.family = family
+        self.filters = dict(filters)
+        self.count = count
+
+
+class DoesNotExist(NotFoundError):
+    """``queryset.get()`` matched nothing (a :class:`NotFoundError`, as before; no 404 was
+    received, so ``status_code`` is None).
+
+    Attributes:
+        family: The endpoint family queried (``"tasks"``).
+        filters: The query's filters, as given.
+        count: Always 0.
+    """
+
+    count = 0
+
+    def __init__(self, family: str, filters: dict[str, Any]) -> None:
+        super().__init__(f"no {_singular(family)} matched {filters!r}")
+        self.family = family
+        self.filters = dict(filters)

@@ -79,8 +79,18 @@ def _timestamp(value: str, path: str) -> Any:
         raise wrong(path, "an ISO-8601 timestamp", value) from None
 
 
-def _unknown_enum(enum_cls: type, value: str, path: str) -> None:
-    log.debug("unknown %s value %r at %s kept as a string", enum_cls.__name__, value, path)
+def _unknown_enum(enum_cls: type, value: str, path: str) -> Any:
+    """A value outside ``enum_cls``'s members: its pseudo-member (``_from_wire``), else the
+    string as is; logged at debug level either way."""
+    hook = getattr(enum_cls, "_from_wire", None)
+    log.debug(
+        "unknown %s value %r at %s kept as %s",
+        enum_cls.__name__,
+        value,
+        path,
+        "a pseudo-member" if hook is not None else "a string",
+    )
+    return value if hook is None else hook(value)
 
 
 #: The names generated code may use besides its checks' own.

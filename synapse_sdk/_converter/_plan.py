@@ -59,7 +59,8 @@ _INT_OR_STR = _scalar("int or str", (int, str), "an int or a string")
 
 
 def _enum(cls: type[enum.Enum]) -> Check:
-    """An enum, or a string it does not know yet (kept as the string)."""
+    """An enum, or a string it does not know yet: the enum's pseudo-member for it when the enum
+    has a ``_from_wire`` hook (the SDK's choice enums do), else the string."""
     what = f"one of {cls.__name__}'s values"
     return Check(
         cls.__name__,
@@ -68,7 +69,7 @@ def _enum(cls: type[enum.Enum]) -> Check:
             f"    raise _wrong($at, {what!r}, v)",
             "e = ${ns}members.get(v)",
             "if e is None:",
-            "    _unknown_enum(${ns}enum, v, $at)",
+            "    v = _unknown_enum(${ns}enum, v, $at)",
             "else:",
             "    v = e",
         ),

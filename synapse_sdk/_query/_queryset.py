@@ -12,7 +12,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from synapse_sdk._endpoint import Endpoint
-from synapse_sdk._exceptions import NotFoundError, ResponseValidationError
+from synapse_sdk._exceptions import (
+    DoesNotExist,
+    MultipleObjectsReturned,
+    ResponseValidationError,
+)
 from synapse_sdk._progress import ProgressLike, Reporter, check_progress, reporter
 from synapse_sdk._query._display import describe_query, render_query, render_table
 from synapse_sdk._query._frame import build_frame, check_columns, import_pandas, wire_rows
@@ -26,10 +30,6 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 _MAX_PAGE_SIZE = 1000
-
-
-class MultipleObjectsReturned(ValueError):
-    """``QuerySet.get()`` matched more than one object."""
 
 
 class ListSource(PageSource, Protocol[R_co]):
@@ -415,16 +415,16 @@ class QuerySet(Generic[R]):
         """The single matching object.
 
         Raises:
-            NotFoundError: Nothing matched.
-            MultipleObjectsReturned: More than one object matched.
+            DoesNotExist: Nothing matched (a ``NotFoundError``).
+            MultipleObjectsReturned: More than one object matched (``.count`` says how many).
         """
-        rows = list(self[:2].iterator())
+        sample = self[:2]
+        rows = list(sample.iterator())
         if not rows:
-            raise NotFoundError(f"no {self._source.endpoint.name} matched {self._describe()}")
+            raise DoesNotExist(self._source.endpoint.name, self._filters)
         if len(rows) > 1:
-            raise MultipleObjectsReturned(
-                f"more than one {self._source.endpoint.name} matched {self._describe()}"
-            )
+            found = None if sample._count is None else max(0, sample._count - self._start)
+            raise MultipleObjectsReturned(self._source.endpoint.name, self._filters, found)
         return rows[0]
 
     def preview(self, n: int = 20) -> Page[R]:

@@ -46,6 +46,7 @@ from synapse_sdk._transfer._report import (
     UploadReport,
 )
 from synapse_sdk._transfer._result import ChunkedUpload
+from synapse_sdk._transfer._reuse import LOOKUP_PAGE_SIZE, ExistingUnits, check_existing_units
 
 __all__ = [
     "API_READ_TIMEOUT",
@@ -55,9 +56,11 @@ __all__ = [
     "ChunkedUpload",
     "ChunkedUploader",
     "DownloadItem",
+    "ExistingUnits",
     "FileResult",
     "FileStatus",
     "IncrementalMD5",
+    "LOOKUP_PAGE_SIZE",
     "ItemResult",
     "ItemStatus",
     "PresignedFile",
@@ -71,6 +74,7 @@ __all__ = [
     "check_options",
     "check_paths",
     "check_request_files",
+    "check_existing_units",
     "check_upload_path",
     "create_data_file",
     "download_file",

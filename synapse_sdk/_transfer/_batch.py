@@ -9,9 +9,13 @@ Four phases, each bounded:
    which the server already has: those are skipped, not sent again.
 3. **Upload** the rest with at most ``parallel`` requests in flight (chunked above 50 MiB). A
    create whose answer was lost is reconciled with ``verify_checksums`` rather than resent.
-4. **Create data units** in batches (``POST data_units/`` with a list). A batch rejected with 400
-   committed nothing, so its items are retried one by one to isolate the bad one; a batch whose
-   answer was lost is reported as failed and never resent (no duplicates).
+4. **Reuse** (``existing_units="reuse"``, the default): an item whose files the server already
+   had is looked up (:mod:`._reuse`); if the collection has a unit with the same files, that unit
+   is the item's (``reused``), and an item with the same files as an earlier one follows it.
+5. **Create data units** for the rest in batches (``POST data_units/`` with a list). A batch
+   rejected with 400 committed nothing, so its items are retried one by one to isolate the bad
+   one; a batch whose answer was lost is reported as failed and never resent (a re-run then
+   finds and reuses the units it may have created).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any
 
 from synapse_sdk._exceptions import (
     ClientError,
@@ -33,128 +37,11 @@ from synapse_sdk._progress import ProgressLike, reporter
 from synapse_sdk._transfer._chunked import DEFAULT_CHUNK_SIZE
 from synapse_sdk._transfer._datafile import create_data_file
 from synapse_sdk._transfer._hashing import file_md5, md5_or_none
-from synapse_sdk._transfer._paths import check_upload_path
+from synapse_sdk._transfer._items import Item, SpecLike, UploadInput, parse_item, unit_body
 from synapse_sdk._transfer._report import FileResult, ItemResult, U, UploadReport
+from synapse_sdk._transfer._reuse import ExistingUnits, check_existing_units, plan_units, row_id
 
 __all__ = ["SpecLike", "UploadInput", "upload_to_collection"]
-
-#: One item of ``collection.upload()``: a bare path (the primary spec's file), a
-#: ``{spec name: path}`` dict, or ``{"files": {spec name: path}, "meta": {...}, "groups": [...]}``.
-UploadInput = Union[str, "os.PathLike[str]", Mapping[str, Any]]
-
-
-class SpecLike(Protocol):
-    """What the batch upload reads of a file specification."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def is_required(self) -> bool: ...
-
-    @property
-    def is_primary(self) -> bool: ...
-
-    @property
-    def extensions(self) -> list[str]: ...
-
-    def accepts(self, filename: str) -> bool: ...
-
-
-class _Item:
-    """One input item after checking: spec name -> path, meta, groups (or why it failed)."""
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.paths: dict[str, Path] = {}
-        self.meta: dict[str, Any] | None = None
-        self.groups: list[str] | None = None
-        self.reason: str | None = None
-        self.error: BaseException | None = None
-        self.files: dict[str, FileResult] = {}
-
-    def fail(self, reason: str, error: BaseException | None = None) -> None:
-        if self.reason is None:
-            self.reason, self.error = reason, error
-
-
-def _default_spec(specs: Sequence[SpecLike]) -> str | None:
-    primary = [s.name for s in specs if s.is_primary]
-    if len(primary) == 1:
-        return primary[0]
-    return specs[0].name if len(specs) == 1 else None
-
-
-def _parse(index: int, raw: object, specs: Sequence[SpecLike]) -> _Item:
-    """Check one input item locally (no I/O beyond ``stat``/``open`` of its files)."""
-    item = _Item(index)
-    names = [s.name for s in specs]
-    files: Mapping[Any, Any]
-    if isinstance(raw, str | os.PathLike):
-        default = _default_spec(specs)
-        if default is None:
-            item.fail(f"a bare path needs one primary file specification; name one of {names}")
-            return item
-        files = {default: raw}
-    elif isinstance(raw, Mapping) and isinstance(raw.get("files"), Mapping):
-        files = raw["files"]
-        meta, groups = raw.get("meta"), raw.get("groups")
-        if meta is not None and not isinstance(meta, Mapping):
-            item.fail(f"'meta' must be a dict, got {type(meta).__name__}")
-        item.meta = dict(meta) if isinstance(meta, Mapping) else None
-        if groups is not None and (
-            isinstance(groups, str)
-            or not isinstance(groups, Sequence)
-            or not all(isinstance(g, str) and g for g in groups)
-        ):
-            item.fail("'groups' must be a list of non-empty strings (parent first)")
-        elif groups:
-            item.groups = list(groups)
-    elif isinstance(raw, Mapping):
-        files = raw
-    else:
-        item.fail(
-            "expected a path, a {spec name: path} dict or {'files': {...}, 'meta': {...}}, "
-            f"got {type(raw).__name__}"
-        )
-        return item
-    by_name = {s.name: s for s in specs}
-    for key, value in files.items():
-        spec = by_name.get(key) if isinstance(key, str) else None
-        if spec is None:
-            item.fail(f"{key!r} is not a file specification of this collection ({names})")
-            continue
-        try:
-            path = check_upload_path(value)
-        except (OSError, TypeError, ValueError) as exc:
-            item.files[key] = FileResult(spec=key, path=None, status="failed", reason=str(exc))
-            item.fail(f"{key}: {exc}", exc)
-            continue
-        if not spec.accepts(path.name):
-            allowed = ", ".join(spec.extensions)
-            reason = f"{key}: {path.name!r} does not have an allowed extension ({allowed})"
-            item.files[key] = FileResult(spec=key, path=path, status="failed", reason=reason)
-            item.fail(reason)
-            continue
-        item.paths[key] = path
-    missing = [s.name for s in specs if s.is_required and s.name not in files]
-    if missing:
-        item.fail(f"required file specification(s) missing: {missing}")
-    return item
-
-
-def _upload_item_json(item: _Item, collection_id: int, sums: dict[Path, str]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "data_collection": collection_id,
-        "files": {
-            spec: {"checksum": sums[path], "path": path.name} for spec, path in item.paths.items()
-        },
-    }
-    if item.meta is not None:
-        body["meta"] = item.meta
-    if item.groups:
-        body["groups"] = item.groups
-    return body
 
 
 def upload_to_collection(
@@ -167,6 +54,8 @@ def upload_to_collection(
     create_units: Callable[[list[dict[str, Any]]], Any],
     build_unit: Callable[[dict[str, Any]], U],
     verify: Callable[[list[str]], set[str]] | None,
+    find_units: Callable[[str], list[Any]] | None = None,
+    existing_units: ExistingUnits = "reuse",
     parallel: int = 4,
     batch_size: int = 100,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -186,7 +75,8 @@ def upload_to_collection(
         raise TypeError("items must be a list of items (wrap a single item in a list)")
     if not specs:
         raise ValueError(f"data collection {collection_id} has no file specifications")
-    parsed = [_parse(i, raw, specs) for i, raw in enumerate(items)]
+    mode = check_existing_units(existing_units)
+    parsed = [parse_item(i, raw, specs) for i, raw in enumerate(items)]
     valid = [it for it in parsed if it.reason is None]
     paths = list(dict.fromkeys(p for it in valid for p in it.paths.values()))
     report = reporter(progress, len(paths), "upload", "file")
@@ -206,8 +96,32 @@ def upload_to_collection(
                 chunk_size=chunk_size,
                 timeout=timeout,
             )
+            _file_results(valid, sent, errors)
+            ready = [it for it in valid if it.reason is None]
+            plan = plan_units(pool, ready, sums, mode, collection_id, find_units, verify)
     finally:
         report.close()
+    units = _create_units(plan.to_create, collection_id, sums, create_units, batch_size)
+    results: list[ItemResult[U]] = []
+    for it in parsed:
+        status, row = plan.outcome(it, units)
+        results.append(
+            ItemResult(
+                index=it.index,
+                status=status,
+                files=it.files,
+                data_unit=build_unit(row) if row is not None else None,
+                reason=it.reason,
+                error=it.error,
+                data_unit_id=row_id(row) if row is not None else None,
+            )
+        )
+    return UploadReport(results)
+
+
+def _file_results(
+    valid: list[Item], sent: dict[Path, FileResult], errors: dict[Path, BaseException]
+) -> None:
     for it in valid:
         for spec, path in it.paths.items():
             result = sent[path]
@@ -221,24 +135,6 @@ def upload_to_collection(
             )
             if result.status == "failed":
                 it.fail(f"{spec}: {result.reason}", errors.get(path))
-    ready = [it for it in valid if it.reason is None]
-    units = _create_units(ready, collection_id, sums, create_units, batch_size)
-    results: list[ItemResult[U]] = []
-    for it in parsed:
-        unit = units.get(it.index)
-        if it.reason is None and unit is None:
-            it.fail("the data unit was not created")
-        results.append(
-            ItemResult(
-                index=it.index,
-                status="created" if it.reason is None else "failed",
-                files=it.files,
-                data_unit=build_unit(unit) if unit is not None and it.reason is None else None,
-                reason=it.reason,
-                error=it.error,
-            )
-        )
-    return UploadReport(results)
 
 
 def _hash_all(
@@ -345,7 +241,7 @@ def _result(path: Path, status: Any, checksum: str, reason: str | None = None) -
 
 
 def _create_units(
-    ready: list[_Item],
+    ready: list[Item],
     collection_id: int,
     sums: dict[Path, str],
     create_units: Callable[[list[dict[str, Any]]], Any],
@@ -356,7 +252,7 @@ def _create_units(
     pending = [ready[i : i + batch_size] for i in range(0, len(ready), batch_size)]
     while pending:
         batch = pending.pop(0)
-        bodies = [_upload_item_json(it, collection_id, sums) for it in batch]
+        bodies = [unit_body(it, collection_id, sums) for it in batch]
         try:
             answer = create_units(bodies)
         except ValidationError as exc:

@@ -16,8 +16,10 @@ U = TypeVar("U")
 #: ``uploaded``: sent now; ``skipped``: the server already had a file with this checksum;
 #: ``failed``: see ``reason``.
 FileStatus = Literal["uploaded", "skipped", "failed"]
-#: ``created``: the data unit exists; ``failed``: see ``reason`` (nothing was created for it).
-ItemStatus = Literal["created", "failed"]
+#: ``created``: the data unit was created now; ``reused``: the collection already had a unit with
+#: the same files (spec name -> checksum), which is the item's unit (nothing was created);
+#: ``failed``: see ``reason`` (nothing was created for it).
+ItemStatus = Literal["created", "reused", "failed"]
 
 
 @attrs.frozen
@@ -47,11 +49,12 @@ class ItemResult(Generic[U]):
 
     Attributes:
         index: The item's position in the input.
-        status: ``created`` or ``failed``.
+        status: ``created``, ``reused`` or ``failed``.
         files: Per specification name, what happened to its file.
-        data_unit: The created data unit (None when the item failed).
-        reason: Why the item failed (None when created).
+        data_unit: The item's data unit, created or reused (None when the item failed).
+        reason: Why the item failed (None otherwise).
         error: The exception behind ``reason``, when there was one.
+        data_unit_id: The id of :attr:`data_unit` (None when the item failed).
     """
 
     index: int
@@ -60,6 +63,7 @@ class ItemResult(Generic[U]):
     data_unit: U | None = None
     reason: str | None = None
     error: BaseException | None = attrs.field(default=None, repr=False, eq=False)
+    data_unit_id: int | None = None
 
 
 @attrs.frozen
@@ -79,13 +83,18 @@ class UploadReport(Generic[U]):
 
     @property
     def ok(self) -> bool:
-        """Whether every item was created."""
-        return all(item.status == "created" for item in self.items)
+        """Whether every item has its data unit (created or reused)."""
+        return all(item.status != "failed" for item in self.items)
 
     @property
     def created(self) -> list[ItemResult[U]]:
-        """Items whose data unit was created."""
+        """Items whose data unit was created now."""
         return [item for item in self.items if item.status == "created"]
+
+    @property
+    def reused(self) -> list[ItemResult[U]]:
+        """Items that reused a data unit the collection already had for the same files."""
+        return [item for item in self.items if item.status == "reused"]
 
     @property
     def failed(self) -> list[ItemResult[U]]:
@@ -94,7 +103,7 @@ class UploadReport(Generic[U]):
 
     @property
     def data_units(self) -> list[U]:
-        """The created data units, in input order."""
+        """The items' data units (created or reused), in input order."""
         return [item.data_unit for item in self.items if item.data_unit is not None]
 
     def file_counts(self) -> dict[str, int]:
@@ -109,5 +118,5 @@ class UploadReport(Generic[U]):
         counts = self.file_counts()
         return (
             f"<UploadReport items={len(self.items)} created={len(self.created)} "
-            f"failed={len(self.failed)} files={counts}>"
+            f"reused={len(self.reused)} failed={len(self.failed)} files={counts}>"
         )

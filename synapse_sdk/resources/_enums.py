@@ -1,12 +1,18 @@
 """Enumerations of the backend's choice fields (values exactly as on the wire).
 
-Values the SDK does not know yet are kept as plain strings on read (with a debug log), so a
-newer backend never breaks an older SDK.
+Fields read as their enum (``task.status`` is a :class:`TaskStatus`), and every member is a
+``str``: ``task.status == "completed"`` and ``task.status is TaskStatus.COMPLETED`` both hold. A
+value the SDK does not know yet (a newer backend) still loads, as a *pseudo-member* of the same
+enum: equal to its string, ``is_known`` False, never listed among the members, sent back
+unchanged on save (and logged at debug level when read). Only the wire is open:
+``TaskStatus("complted")`` in code still raises ``ValueError``.
 """
 
 from __future__ import annotations
 
 import enum
+import threading
+from typing import Any, TypeVar
 
 __all__ = [
     "AssignmentReviewStatus",
@@ -23,10 +29,58 @@ __all__ = [
     "TaskStatus",
 ]
 
+E = TypeVar("E", bound="_StrEnum")
+
+#: Unknown values kept as one object per (enum, value), at most this many in all: past it a
+#: flood of new values (a hostile server) still loads, without the identity.
+PSEUDO_CACHE = 1024
+_PSEUDO: dict[tuple[type, str], Any] = {}
+_PSEUDO_LOCK = threading.Lock()
+
+
+def _pseudo(cls: type[E], value: str) -> E:
+    """The pseudo-member of ``cls`` for ``value`` (cached; see :data:`PSEUDO_CACHE`)."""
+    key = (cls, value)
+    found = _PSEUDO.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    member = str.__new__(cls, value)
+    member._value_ = value
+    member._name_ = value
+    with _PSEUDO_LOCK:
+        if len(_PSEUDO) < PSEUDO_CACHE:
+            member = _PSEUDO.setdefault(key, member)
+    return member
+
 
 class _StrEnum(str, enum.Enum):
     def __str__(self) -> str:
         return str(self.value)
+
+    def __hash__(self) -> int:
+        # Equal to its string, so it must hash like it (``{"completed": 1}[status]``).
+        return str.__hash__(self)
+
+    def __repr__(self) -> str:
+        if self.is_known:
+            return enum.Enum.__repr__(self)
+        return f"<{type(self).__name__} {self._value_!r} (unknown to this SDK)>"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        if self.is_known:
+            return type(self), (self._value_,)
+        return _pseudo, (type(self), self._value_)
+
+    @property
+    def is_known(self) -> bool:
+        """Whether this is one of the enum's members (False for a value read from a server
+        that is newer than this SDK)."""
+        return type(self)._value2member_map_.get(self._value_) is self
+
+    @classmethod
+    def _from_wire(cls: type[E], value: str) -> E:
+        # The converter's hook for values outside the members (see the module docstring).
+        return _pseudo(cls, value)
 
 
 class ProjectCategory(_StrEnum):

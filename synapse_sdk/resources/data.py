@@ -11,12 +11,16 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import QuerySet
 from synapse_sdk._transfer import (
     DEFAULT_CHUNK_SIZE,
+    LOOKUP_PAGE_SIZE,
+    ExistingUnits,
     UploadInput,
     UploadReport,
+    check_existing_units,
     upload_to_collection,
 )
 from synapse_sdk.resources._base import Record, Resource, fk
@@ -58,7 +62,7 @@ class FileSpecification(Record):
     id: int | None = None
     name: str = ""
     description: str | None = None
-    file_type: FileType | str | None = None
+    file_type: FileType | None = None
     is_required: bool = False
     is_primary: bool = False
     is_sequential: bool = False
@@ -84,7 +88,7 @@ class DataCollection(Resource):
     id: int
     name: str = ""
     description: str | None = None
-    category: DataCollectionCategory | str | None = None
+    category: DataCollectionCategory | None = None
     meta: dict[str, Any] | None = None
     access_level: str | None = None
     is_archived: bool = False
@@ -116,13 +120,15 @@ class DataCollection(Resource):
         batch_size: int = 100,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         skip_existing: bool = True,
+        existing_units: ExistingUnits = "reuse",
     ) -> UploadReport[DataUnit]:
         """Upload local files as data units of this collection, one unit per item.
 
         An item is a path (the primary spec's file), ``{spec: path}`` or ``{"files": {spec:
         path}, "meta": {...}, "groups": [...]}``. Items are checked (specs, extensions, disk)
-        before anything is sent; files the server has are skipped; one bad item never stops
-        the others (docs/uploads.md).
+        before anything is sent; files the server has are skipped; an item whose files the
+        collection already holds as a unit reuses that unit, so running the same upload again
+        creates nothing new; one bad item never stops the others (docs/uploads.md).
 
         Args:
             files: The items, in order.
@@ -131,16 +137,21 @@ class DataCollection(Resource):
             batch_size: Data units per ``POST data_units/`` (1..1000).
             chunk_size: Chunk size for files above 50 MiB.
             skip_existing: Skip files whose MD5 the server has (``verify_checksums``).
+            existing_units: ``"reuse"`` (default): an item with the same files (spec name ->
+                checksum) as a unit of this collection, or as an earlier item of the call,
+                gets that unit (``reused``; its ``meta``/``groups`` are not applied to it);
+                ``"create"``: always create a new unit.
 
         Returns:
-            An :class:`UploadReport`: per item ``created``/``failed`` (with the data unit or the
-            reason), per file ``uploaded``/``skipped``/``failed``.
+            An :class:`UploadReport`: per item ``created``/``reused``/``failed`` (with the data
+            unit and its id, or the reason), per file ``uploaded``/``skipped``/``failed``.
 
         Raises:
             ValueError, TypeError: Bad arguments, or the collection has no file specifications.
             ClientError: ``verify_checksums`` failed (before any file was sent).
         """
         manager = self._require_manager()
+        check_existing_units(existing_units)  # before the specs request below
         specs = self.file_specifications
         if not specs:
             specs = manager._get(self.id, ("file_specifications",), ()).file_specifications
@@ -152,6 +163,7 @@ class DataCollection(Resource):
             batch_size=batch_size,
             chunk_size=chunk_size,
             skip_existing=skip_existing,
+            existing_units=existing_units,
             progress=progress,
         )
 
@@ -309,10 +321,30 @@ class DataUnitManager(CreateManager[DataUnit, int]):
         batch_size: int,
         chunk_size: int,
         skip_existing: bool,
+        existing_units: ExistingUnits,
         progress: ProgressLike,
     ) -> UploadReport[DataUnit]:
         """The engine behind ``DataCollection.upload``: files to data files, then units."""
         data_files = self.related(DataFileManager)
+
+        def find_units(checksum: str) -> list[Any]:
+            # The collection's units with this checksum, oldest first (rows checked by the engine).
+            page = self.list_json(
+                {
+                    "data_collection": collection_id,
+                    "checksum": checksum,
+                    "ordering": "id",
+                    "page_size": LOOKUP_PAGE_SIZE,
+                }
+            )
+            rows = page.get("results") if isinstance(page, dict) else page
+            if not isinstance(rows, list):
+                raise ResponseValidationError(
+                    f"data_units/ answered a page without a results list: {page!r}"[:300],
+                    response=page,
+                )
+            return rows
+
         return upload_to_collection(
             self._ctx.session,
             collection_id=collection_id,
@@ -322,6 +354,8 @@ class DataUnitManager(CreateManager[DataUnit, int]):
             create_units=self.create_json,
             build_unit=self.build,
             verify=data_files.verify_checksums if skip_existing else None,
+            find_units=find_units,
+            existing_units=existing_units,
             parallel=parallel,
             batch_size=batch_size,
             chunk_size=chunk_size,

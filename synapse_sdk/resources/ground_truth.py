@@ -153,7 +153,7 @@ class GroundTruthEvent(BaseResource):
     ground_truth_dataset_id: int | None = fk("ground_truth_dataset")
     ground_truth_dataset_version_id: int | None = fk("ground_truth_dataset_version")
     data_unit_id: int | None = fk("data_unit")
-    category: GroundTruthCategory | str | None = None
+    category: GroundTruthCategory | None = None
     classes: list[str] = attrs.field(factory=list)
     data: Any = None
     files: dict[str, Any] | None = None

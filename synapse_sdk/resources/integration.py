@@ -52,7 +52,7 @@ class Plugin(SavableResource):
     id: int
     code: str = ""
     name: str = ""
-    category: PluginCategory | str | None = None
+    category: PluginCategory | None = None
     description: str | None = None
     is_active: bool = True
     is_public: bool = False
@@ -125,7 +125,7 @@ class JobLog(Record):
 
     id: int | None = None
     message: str = ""
-    level: LogLevel | str | None = None
+    level: LogLevel | None = None
     datetime: dt.datetime | None = None
 
 
@@ -137,7 +137,7 @@ class Job(SavableResource):
     plugin_release_id: int | None = fk("plugin_release")
     plugin_id: int | None = fk("plugin")
     action: str | None = None
-    status: JobStatus | str | None = None
+    status: JobStatus | None = None
     params: dict[str, Any] | None = None
     progress_record: dict[str, Any] | None = None
     metrics_record: dict[str, Any] | None = None

@@ -201,8 +201,8 @@ class Storage(Resource):
 
     id: int
     name: str = ""
-    category: StorageCategory | str | None = None
-    provider: StorageProvider | str | None = None
+    category: StorageCategory | None = None
+    provider: StorageProvider | None = None
     configuration: dict[str, Any] | None = None
     is_default: bool = False
     created: dt.datetime | None = None

@@ -40,7 +40,7 @@ class Project(Resource):
     id: int
     title: str = ""
     description: str | None = None
-    category: ProjectCategory | str | None = None
+    category: ProjectCategory | None = None
     data_collection_id: int | None = fk("data_collection")
     configuration: dict[str, Any] = attrs.field(factory=dict)
     settings: dict[str, Any] | None = None

@@ -69,7 +69,7 @@ class Task(Taggable):
     workshop: int | None = None
     meta: dict[str, Any] | None = None
     data: Any = None
-    status: TaskStatus | str | None = None
+    status: TaskStatus | None = None
     is_discarded: bool = False
     tags: list[int] = attrs.field(factory=list)
     assignments: list[int] = attrs.field(factory=list)
@@ -296,8 +296,8 @@ class Assignment(Taggable):
     task_id: int | None = fk("task")
     user: int | None = None
     reviewer: int | None = None
-    status_label: AssignmentStatus | str | None = None
-    status_review: AssignmentReviewStatus | str | None = None
+    status_label: AssignmentStatus | None = None
+    status_review: AssignmentReviewStatus | None = None
     is_confirmed: bool = False
     is_discarded: bool = False
     data: Any = None

@@ -22,6 +22,8 @@ FAMILY_RESOURCES = [family.resource.__name__ for family in FAMILIES.values()]
 OTHER = [
     "AnnotateReport",
     "AnnotateResult",
+    "AssignmentReviewStatus",
+    "AssignmentStatus",
     "AuthenticationError",
     "AuthorizationError",
     "BackendClient",
@@ -30,15 +32,21 @@ OTHER = [
     "ClientError",
     "ClientTimeoutError",
     "ConflictError",
+    "DataCollectionCategory",
     "DeadlineExceededError",
+    "DoesNotExist",
     "FileResult",
     "FileSpecification",
+    "FileType",
+    "GroundTruthCategory",
     "HTTPError",
     "InsecureTLSWarning",
     "IntegrityError",
     "ItemResult",
     "JobLog",
     "JobStatus",
+    "LogLevel",
+    "MultipleObjectsReturned",
     "NotFoundError",
     "OriginError",
     "OutcomeUnknownError",
@@ -46,6 +54,8 @@ OTHER = [
     "PermissionDeniedError",
     "PresignedFile",
     "PresignedReport",
+    "PluginCategory",
+    "ProjectCategory",
     "QuerySet",
     "RateLimitError",
     "ResponseDecodeError",
@@ -55,6 +65,7 @@ OTHER = [
     "ServerError",
     "StorageCategory",
     "StorageProvider",
+    "TaskStatus",
     "Timeout",
     "TruncatedBodyError",
     "UploadReport",
@@ -145,3 +156,18 @@ def test_the_seed_client_path() -> None:
         assert client.base_url == "http://127.0.0.1:1"
     finally:
         client.close()
+
+
+def test_every_enum_the_resources_use_is_exported() -> None:
+    from synapse_sdk.resources import _enums
+
+    missing = [name for name in _enums.__all__ if name not in synapse_sdk.__all__]
+    assert not missing, f"enums of resource fields missing from synapse_sdk: {missing}"
+    for name in _enums.__all__:
+        assert getattr(synapse_sdk, name) is getattr(_enums, name)
+
+
+def test_get_errors_are_on_both_doors() -> None:
+    for name in ("DoesNotExist", "MultipleObjectsReturned"):
+        assert name in synapse_sdk.clients.exceptions.__all__
+        assert getattr(synapse_sdk.clients.exceptions, name) is getattr(synapse_sdk, name)

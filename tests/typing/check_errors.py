@@ -59,7 +59,7 @@ def wrong_result_types(c: BackendClient) -> None:
     task: Task = qs[:1]  # E: (expression has type "QuerySet[Task]", variable has type "Task")
     count: str = qs.count()  # E: (expression has type "int", variable has type "str")
     title: int = c.projects.get(1).title  # E: (expression has type "str", variable has type "int")
-    c.tasks.get(1).status = 5  # E: (expression has type "int", variable has type "str | None")
+    c.tasks.get(1).status = 5  # E: variable has type "TaskStatus | None")
     print(project, task, count, title)
 
 
@@ -127,3 +127,10 @@ def misc_mistakes(c: BackendClient) -> None:
 def presigned_strategy_is_a_literal(c: BackendClient) -> None:
     c.upload_files_bulk(["a"], strategy="fast")  # E: Argument "strategy" to "upload_files_bulk"
     c.uploads.presigned("a.bin", max_workers="4")  # E: Argument "max_workers" to "presigned" of
+
+
+# -- writes: enum-typed fields, idempotent uploads --
+def writes_enums_uploads(c: BackendClient) -> None:
+    print(c.tasks.get(1).status.is_known)  # E: Item "None" of "TaskStatus | None" has no attribute
+    col = c.data_collections.get(1)
+    col.upload(["a.png"], existing_units="skip")  # E: Argument "existing_units" to "upload"

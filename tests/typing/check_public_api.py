@@ -120,7 +120,7 @@ def tasks(client: BackendClient) -> None:
     task = client.tasks.get(1)
     assert_type(task.id, int)
     assert_type(task.project_id, int | None)
-    assert_type(task.status, TaskStatus | str | None)
+    assert_type(task.status, TaskStatus | None)
     assert_type(task.tags, list[int])
     assert_type(task.created, dt.datetime | None)
     assert_type(task.project, Project | None)
@@ -210,7 +210,7 @@ def plugins_and_jobs(client: BackendClient) -> None:
     assert_type(client.plugins.get(1).save(), Plugin)
     assert_type(job.wait(30.0, poll=0.1, on_update=lambda j: None), Job)
     assert_type(job.is_finished, bool)
-    assert_type(job.status, JobStatus | str | None)
+    assert_type(job.status, JobStatus | None)
     assert_type(job.logs(), list[JobLog])
     assert_type(job.logs()[0].message, str)
 
@@ -421,3 +421,55 @@ def presigned_uploads(client: BackendClient) -> None:
     assert_type(client.request_presigned_upload([{"filename": "a", "size": 1}]), Any)
     assert_type(client.confirm_presigned_upload([]), Any)
     assert_type(client.upload_file_to_presigned_url("http://s/x", "a.bin"), dict[str, Any])
+
+
+# -- writes: enum-typed fields, get() errors, idempotent uploads --
+def writes_enums_errors_uploads(client: BackendClient) -> None:
+    """Choice fields read as their enum; get()'s errors carry their query; reuse is reported."""
+    from synapse_sdk import (
+        AssignmentReviewStatus,
+        AssignmentStatus,
+        DataCollectionCategory,
+        DoesNotExist,
+        FileType,
+        GroundTruthCategory,
+        ItemResult,
+        LogLevel,
+        MultipleObjectsReturned,
+        PluginCategory,
+        ProjectCategory,
+        StorageCategory,
+        StorageProvider,
+    )
+    from synapse_sdk._transfer import ItemStatus
+
+    task = client.tasks.get(1)
+    assert_type(task.status, TaskStatus | None)
+    if task.status is not None:
+        assert_type(task.status.is_known, bool)
+        assert_type(task.status.value, str)
+    assignment = client.assignments.get(1)
+    assert_type(assignment.status_label, AssignmentStatus | None)
+    assert_type(assignment.status_review, AssignmentReviewStatus | None)
+    assert_type(client.jobs.get(1).status, JobStatus | None)
+    assert_type(client.plugins.get(1).category, PluginCategory | None)
+    assert_type(client.projects.get(1).category, ProjectCategory | None)
+    collection = client.data_collections.get(1)
+    assert_type(collection.category, DataCollectionCategory | None)
+    assert_type(collection.file_specifications[0].file_type, FileType | None)
+    storage = client.storages.get(1)
+    assert_type(storage.category, StorageCategory | None)
+    assert_type(storage.provider, StorageProvider | None)
+    assert_type(client.jobs.get(1).logs()[0].level, LogLevel | None)
+    assert_type(next(iter(client.ground_truth_events.all())).category, GroundTruthCategory | None)
+    try:
+        client.tasks.filter(project=1).get()
+    except MultipleObjectsReturned as err:
+        assert_type(err.count, int | None)
+        assert_type(err.filters, dict[str, Any])
+    except DoesNotExist as gone:
+        assert_type(gone.filters, dict[str, Any])
+    report = collection.upload(["a.png"], existing_units="create")
+    assert_type(report.reused, list[ItemResult[DataUnit]])
+    assert_type(report[0].status, ItemStatus)
+    assert_type(report[0].data_unit_id, int | None)

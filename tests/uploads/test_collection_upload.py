@@ -112,7 +112,8 @@ def test_files_the_server_has_are_skipped(
     first = collection.upload(pngs)
     assert first.file_counts()["uploaded"] == 3
     synapse_backend.journal.clear()
-    again = collection.upload([*pngs, pngs[0]])  # a duplicate inside the batch too
+    # A duplicate inside the batch too; "create" so the units are made (reuse: test_reupload_*).
+    again = collection.upload([*pngs, pngs[0]], existing_units="create")
     assert again.ok and again.file_counts() == {"uploaded": 0, "skipped": 4, "failed": 0}
     assert [e.path for e in entries(synapse_backend, "POST")] == [
         "data_files/verify_checksums/",
