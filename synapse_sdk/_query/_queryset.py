@@ -1,28 +1,38 @@
 """``QuerySet[R]``: a lazy, immutable, chainable query over one list endpoint.
 
 Nothing is sent until the queryset is evaluated (iteration, ``len``, ``bool``, ``list``, ``count``,
-``first``, ``exists``, ``get``, ``preview``, ``to_pandas``, an integer index). Every refining call
-returns a new queryset. ``repr`` and ``_repr_html_`` never do I/O: an unevaluated queryset
-describes its query.
+``first``, ``last``, ``exists``, ``get``, ``in_bulk``, ``preview``, ``to_pandas``, an integer
+index). Every refining call returns a new queryset; chained ``filter()`` calls narrow (see
+:mod:`synapse_sdk._query._filters`). As in Django, only an evaluated result cache (the queryset was
+iterated, ``list()``-ed, ``len()``-ed or ``bool()``-ed) answers ``count()``, ``exists()``,
+``first()`` and ``last()`` without a request; otherwise each call asks the server. ``repr`` and
+``_repr_html_`` never do I/O: an unevaluated queryset describes its query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar, overload
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeVar, cast, overload
 
-from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._endpoint import Endpoint, check_id
 from synapse_sdk._exceptions import NotFoundError, ResponseValidationError
 from synapse_sdk._progress import ProgressLike, Reporter, check_progress, reporter
 from synapse_sdk._query._display import describe_query, render_query, render_table
-from synapse_sdk._query._frame import build_frame, check_columns, import_pandas, wire_rows
+from synapse_sdk._query._filters import matches_nothing, merge_filters
+from synapse_sdk._query._frame import build_frame, check_columns, import_pandas
 from synapse_sdk._query._page import Page
 from synapse_sdk._query._pages import Envelope, PageSource, iter_pages
+from synapse_sdk._query._values import RowQuery, attribute_fields, read_field, wire_fields
 
-__all__ = ["ListSource", "MultipleObjectsReturned", "QuerySet"]
+__all__ = ["Filtered", "ListSource", "MultipleObjectsReturned", "QuerySet", "RowQuery"]
 
-R = TypeVar("R")
+R = TypeVar("R", covariant=True)
+P = ParamSpec("P")
 R_co = TypeVar("R_co", covariant=True)
+T_co = TypeVar("T_co", covariant=True)
+
+#: Ids per ``id__in`` request of ``in_bulk`` (keeps each URL short).
+IN_BULK_CHUNK = 100
 
 _MAX_PAGE_SIZE = 1000
 
@@ -51,6 +61,16 @@ class ListSource(PageSource, Protocol[R_co]):
 
     def build(self, row: dict[str, Any]) -> R_co:
         """Turn one wire row into an object."""
+        ...
+
+
+class Filtered(Protocol[P, T_co]):
+    """What a resource class declares (for type checkers only) so that ``QuerySet.filter``
+    takes the family's filters: ``def _filter_signature(self, **f: Unpack[TaskFilters]) -> Task``.
+    """
+
+    def _filter_signature(self, *args: P.args, **kwargs: P.kwargs) -> T_co:
+        """The family's filter keywords (never called)."""
         ...
 
 
@@ -120,11 +140,25 @@ class QuerySet(Generic[R]):
         """A copy of this queryset (with no cached results)."""
         return self._clone()
 
-    def filter(self, **filters: Any) -> QuerySet[R]:
-        """Narrow the query; an unknown key raises ``TypeError`` naming the closest valid one."""
+    def filter(
+        self: QuerySet[Filtered[P, T_co]], *args: P.args, **filters: P.kwargs
+    ) -> QuerySet[T_co]:
+        """Narrow the query with the family's filters (typed by its filters ``TypedDict``).
+
+        Keys and values are checked before any request: an unknown key raises ``TypeError``
+        naming the closest valid one, a value outside an enum's set raises ``ValueError`` naming
+        the valid ones. Chained calls narrow (``AND``): a key given again intersects ``id__in``
+        sets, keeps the tighter bound, or raises ``ValueError`` when one request cannot say both.
+        """
+        if args:
+            raise TypeError("filter() takes keyword arguments only (filter(project=1))")
+        return cast("QuerySet[T_co]", self._narrow(filters))
+
+    def _narrow(self, filters: Mapping[str, object]) -> QuerySet[R]:
         self._refuse_if_sliced("filter")
-        self._source.endpoint.check_filters(filters)
-        return self._clone(filters={**self._filters, **filters})
+        endpoint = self._source.endpoint
+        endpoint.check_filters(filters)
+        return self._clone(filters=merge_filters(endpoint.name, self._filters, filters))
 
     def order_by(self, *fields: str) -> QuerySet[R]:
         """Order by the given fields (``"-created"`` = descending); replaces earlier ordering."""
@@ -245,9 +279,11 @@ class QuerySet(Generic[R]):
             return limit  # qs[100:150] -> page 3 of 50: no row is fetched in vain
         return size
 
+    def _matches_nothing(self) -> bool:
+        return self._limit() == 0 or matches_nothing(self._filters)
+
     def _envelopes(self) -> Iterator[Envelope]:
-        limit = self._limit()
-        if limit == 0:
+        if self._matches_nothing():
             return iter(())
         prefetch = self._prefetch if self._prefetch is not None else self._source.default_prefetch
         return iter_pages(
@@ -255,7 +291,7 @@ class QuerySet(Generic[R]):
             self.params(),
             page_size=self._plan_page_size(),
             start=self._start,
-            limit=limit,
+            limit=self._limit(),
             prefetch=prefetch,
         )
 
@@ -282,12 +318,6 @@ class QuerySet(Generic[R]):
                     self._build(build, row, number, index)
                 raise
             yield from built
-
-    def _rows(self, progress: ProgressLike = None) -> Iterator[tuple[int, int, Any]]:
-        """``(page number, index on page, raw row)`` of every row in the slice, in order."""
-        for number, rows in self._page_slices(progress):
-            for index, row in enumerate(rows):
-                yield number, index, row
 
     def _page_slices(self, progress: ProgressLike = None) -> Iterator[tuple[int, list[Any]]]:
         """``(page number, rows)`` of every page of the slice, in order (the walk delivers
@@ -355,31 +385,90 @@ class QuerySet(Generic[R]):
         return bool(self._fetch_all())
 
     def count(self) -> int:
-        """The number of matching rows: the cached length, or one ``page_size=1`` request."""
+        """The number of matching rows: the length of an evaluated result cache, else one
+        ``page_size=1`` request on every call (a count is never remembered)."""
         if self._cache is not None:
             return len(self._cache)
-        if self._count is None:
-            params = {**self.params(), "page_size": "1"}
-            envelope = next(iter_pages(self._source, params, page_size=1, limit=1))
-            if envelope.count is None:
-                return len(self._fetch_all())
-            self._count = envelope.count
-        total = max(0, self._count - self._start)
+        if self._matches_nothing():
+            return 0
+        params = {**self.params(), "page_size": "1"}
+        envelope = next(iter_pages(self._source, params, page_size=1, limit=1))
+        if envelope.count is None:  # the server does not count: walk the rows
+            return sum(1 for _ in self.iterator())
+        self._count = envelope.count  # shown by the notebook display, never answered from
+        total = max(0, envelope.count - self._start)
         limit = self._limit()
         return total if limit is None else min(total, limit)
 
     def exists(self) -> bool:
-        """Whether any row matches (one small request unless already evaluated)."""
+        """Whether any row matches: an evaluated result cache, else one small request."""
         if self._cache is not None:
             return bool(self._cache)
         return self.first() is not None
 
     def first(self) -> R | None:
-        """The first matching object, or ``None`` (one small request)."""
+        """The first matching object, or ``None`` (one small request unless evaluated)."""
         if self._cache is not None:
             return self._cache[0] if self._cache else None
         rows = list(self[:1].iterator())
         return rows[0] if rows else None
+
+    def last(self) -> R | None:
+        """The last matching object, or ``None``: the first one in the reversed ordering.
+
+        As in Django, an unordered queryset is ordered by id, so ``last()`` is the object with
+        the largest id. One small request unless evaluated.
+
+        Raises:
+            TypeError: The queryset is sliced (a slice cannot be reversed).
+            ValueError: It is unordered and the endpoint cannot be ordered by id.
+        """
+        if self._cache is not None:
+            return self._cache[-1] if self._cache else None
+        self._refuse_if_sliced("reverse")
+        endpoint = self._source.endpoint
+        ordering = self._ordering
+        if not ordering:
+            if "id" not in endpoint.ordering:
+                known = ", ".join(sorted(endpoint.ordering))
+                raise ValueError(
+                    f"last() needs an ordering to reverse: {endpoint.name} cannot be ordered by "
+                    f"id; call order_by() first (valid: {known})"
+                )
+            ordering = ("id",)
+        flipped = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
+        return self._clone(ordering=flipped).first()
+
+    def in_bulk(self, id_list: Iterable[int] | None = None) -> dict[int, R]:
+        """``{id: object}`` for the given ids (all matching objects when ``None``).
+
+        Asks with ``id__in`` in chunks of at most 100 ids (one request each), within this
+        queryset's filters; ids that match nothing are absent. Ids are checked before any I/O.
+
+        Raises:
+            TypeError, ValueError: An id is not a positive int, or the queryset is sliced.
+            ValueError: The endpoint has no ``id__in`` filter.
+        """
+        self._refuse_if_sliced("in_bulk")
+        if id_list is None:
+            return {read_field(obj, "id"): obj for obj in self.iterator()}
+        if isinstance(id_list, str | bytes):
+            raise TypeError(f"in_bulk takes ids, got the string {id_list!r}")
+        ids = list(dict.fromkeys(id_list))
+        for pk in ids:
+            check_id(pk, what="in_bulk id")
+        endpoint = self._source.endpoint
+        if "id__in" not in endpoint.filters:
+            raise ValueError(
+                f"{endpoint.name} cannot be listed by several ids (its endpoint has no id__in "
+                "filter): fetch them one by one with get(id)"
+            )
+        found: dict[int, R] = {}
+        for begin in range(0, len(ids), IN_BULK_CHUNK):
+            chunk = ids[begin : begin + IN_BULK_CHUNK]
+            qs = self._narrow({"id__in": chunk}).options(page_size=len(chunk))
+            found.update((read_field(obj, "id"), obj) for obj in qs.iterator())
+        return found
 
     def get(self) -> R:
         """The single matching object.
@@ -411,31 +500,76 @@ class QuerySet(Generic[R]):
                 count = min(count, self._stop - self._start)
         return Page(items, count, 1)
 
+    def values(self, *fields: str) -> RowQuery[dict[str, Any]]:
+        """A lazy listing of dicts ``{attribute: value}`` (every field when none are named).
+
+        Field names are the objects' attribute names (``project_id``); only those fields are
+        requested (``?fields=``) where the endpoint supports it. Unknown names raise
+        ``ValueError`` naming the valid ones, before any request.
+        """
+        names = fields or tuple(self._attribute_names())
+        qs = self._selecting(fields, "values()")
+        return RowQuery(qs, lambda obj: {name: read_field(obj, name) for name in names})
+
+    @overload
+    def values_list(
+        self, *fields: str, flat: Literal[False] = False
+    ) -> RowQuery[tuple[Any, ...]]: ...
+
+    @overload
+    def values_list(self, *fields: str, flat: Literal[True]) -> RowQuery[Any]: ...
+
+    def values_list(self, *fields: str, flat: bool = False) -> RowQuery[Any]:
+        """A lazy listing of tuples in ``fields`` order, or of single values with ``flat=True``
+        (one field only). Names and requests as for :meth:`values`."""
+        if flat and len(fields) != 1:
+            raise TypeError(f"values_list(flat=True) takes exactly one field, got {len(fields)}")
+        names = fields or tuple(self._attribute_names())
+        qs = self._selecting(fields, "values_list()")
+        if flat:
+            name = names[0]
+            return RowQuery(qs, lambda obj: read_field(obj, name))
+        return RowQuery(qs, lambda obj: tuple(read_field(obj, n) for n in names))
+
     def to_pandas(
         self, columns: Sequence[str] | None = None, *, progress: ProgressLike = None
     ) -> Any:
-        """Fetch the rows into a ``pandas.DataFrame``, page by page (wire field names).
+        """Fetch the rows into a ``pandas.DataFrame``, page by page.
 
-        With ``columns``, only those fields are requested (``?fields=``) where the endpoint
-        supports it, and only those columns are kept. An evaluated queryset is converted from its
-        cache without a request. Needs pandas: ``pip install 'synapse-sdk[pandas]'``.
+        Columns are the objects' attribute names (``project_id``; a field this SDK does not know
+        keeps its wire name); datetimes are timezone-aware datetimes, enums their values. With
+        ``columns``, only those fields are requested (``?fields=``) where the endpoint supports
+        it, and only those columns are kept. An evaluated queryset is converted from its cache
+        without a request. Needs pandas: ``pip install 'synapse-sdk[pandas]'``.
 
         Args:
-            columns: The fields to keep, in order (default: every field the server sends).
+            columns: The attribute names to keep, in order (default: every field sent).
             progress: As for :meth:`iterator`.
 
         Raises:
             ImportError: pandas is not installed.
+            ValueError: A column is not an attribute of the objects (the valid ones are named).
         """
         columns = check_columns(columns)
         check_progress(progress)
+        qs = self._selecting(columns or (), "to_pandas(columns=...)")
         pandas = import_pandas()
         if self._cache is not None:
-            return build_frame(pandas, wire_rows(self._cache), columns)
-        qs = self
-        if columns and self._source.endpoint.fields_param and not self._fields:
-            qs = self._clone(fields=tuple(dict.fromkeys(("id", *columns))))
-        return build_frame(pandas, qs._rows(progress), columns)
+            return build_frame(pandas, self._cache, columns)
+        return build_frame(pandas, qs._objects(progress), columns)
+
+    def _attribute_names(self) -> list[str]:
+        resource = getattr(self._source, "resource", None)
+        return list(attribute_fields(resource))
+
+    def _selecting(self, fields: Sequence[str], call: str) -> QuerySet[R]:
+        """This queryset asking only for the attribute names ``fields`` (checked)."""
+        endpoint = self._source.endpoint
+        resource = getattr(self._source, "resource", None)
+        wire = wire_fields(endpoint.name, resource, fields, call=call)
+        if not wire or not endpoint.fields_param or self._fields:
+            return self
+        return self._clone(fields=tuple(dict.fromkeys(("id", *wire))))
 
     # -- display (no I/O) -------------------------------------------------------------------
 
