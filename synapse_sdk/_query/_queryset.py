@@ -11,18 +11,18 @@ iterated, ``list()``-ed, ``len()``-ed or ``bool()``-ed) answers ``count()``, ``e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeVar, cast, overload
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
-from synapse_sdk._endpoint import Endpoint, check_id
-from synapse_sdk._exceptions import NotFoundError, ResponseValidationError
-from synapse_sdk._progress import ProgressLike, Reporter, check_progress, reporter
+from synapse_sdk._endpoint import check_id
+from synapse_sdk._exceptions import NotFoundError
 from synapse_sdk._query._display import describe_query, render_query, render_table
-from synapse_sdk._query._filters import matches_nothing, merge_filters
-from synapse_sdk._query._frame import build_frame, check_columns, import_pandas
+from synapse_sdk._query._filters import merge_filters
 from synapse_sdk._query._page import Page
-from synapse_sdk._query._pages import Envelope, PageSource, iter_pages
-from synapse_sdk._query._values import RowQuery, attribute_fields, read_field, wire_fields
+from synapse_sdk._query._pages import iter_pages
+from synapse_sdk._query._source import Filtered, ListSource, MultipleObjectsReturned
+from synapse_sdk._query._values import RowQuery, Shaping, read_field
+from synapse_sdk._query._walk import PageWalk
 
 __all__ = ["Filtered", "ListSource", "MultipleObjectsReturned", "QuerySet", "RowQuery"]
 
@@ -37,44 +37,7 @@ IN_BULK_CHUNK = 100
 _MAX_PAGE_SIZE = 1000
 
 
-class MultipleObjectsReturned(ValueError):
-    """``QuerySet.get()`` matched more than one object."""
-
-
-class ListSource(PageSource, Protocol[R_co]):
-    """What a queryset needs from its manager."""
-
-    @property
-    def endpoint(self) -> Endpoint:
-        """The endpoint declaration (filters, ordering, list path)."""
-        ...
-
-    @property
-    def default_page_size(self) -> int:
-        """Rows per page unless the query says otherwise."""
-        ...
-
-    @property
-    def default_prefetch(self) -> int:
-        """Pages fetched ahead unless the query says otherwise."""
-        ...
-
-    def build(self, row: dict[str, Any]) -> R_co:
-        """Turn one wire row into an object."""
-        ...
-
-
-class Filtered(Protocol[P, T_co]):
-    """What a resource class declares (for type checkers only) so that ``QuerySet.filter``
-    takes the family's filters: ``def _filter_signature(self, **f: Unpack[TaskFilters]) -> Task``.
-    """
-
-    def _filter_signature(self, *args: P.args, **kwargs: P.kwargs) -> T_co:
-        """The family's filter keywords (never called)."""
-        ...
-
-
-class QuerySet(Generic[R]):
+class QuerySet(PageWalk[R], Shaping[R]):
     """Lazy query over a list endpoint: ``client.tasks.filter(project=1).order_by("-id")``."""
 
     __slots__ = (
@@ -267,109 +230,6 @@ class QuerySet(Generic[R]):
             raise IndexError(f"queryset index {key} out of range")
         return rows[0]
 
-    # -- evaluation -------------------------------------------------------------------------
-
-    def _limit(self) -> int | None:
-        return None if self._stop is None else max(0, self._stop - self._start)
-
-    def _plan_page_size(self) -> int:
-        size = self._page_size or self._source.default_page_size
-        limit = self._limit()
-        if limit is not None and 0 < limit < size and self._start % limit == 0:
-            return limit  # qs[100:150] -> page 3 of 50: no row is fetched in vain
-        return size
-
-    def _matches_nothing(self) -> bool:
-        return self._limit() == 0 or matches_nothing(self._filters)
-
-    def _envelopes(self) -> Iterator[Envelope]:
-        if self._matches_nothing():
-            return iter(())
-        prefetch = self._prefetch if self._prefetch is not None else self._source.default_prefetch
-        return iter_pages(
-            self._source,
-            self.params(),
-            page_size=self._plan_page_size(),
-            start=self._start,
-            limit=self._limit(),
-            prefetch=prefetch,
-        )
-
-    def iterator(self, *, progress: ProgressLike = None) -> Iterator[R]:
-        """Stream the results page by page: bounded memory, no result cache.
-
-        Args:
-            progress: ``True`` shows a progress bar (tqdm when installed) once the server has
-                reported the count; a ``(done, total)`` callable receives the same updates.
-                Silent by default.
-        """
-        check_progress(progress)
-        return self._objects(progress)
-
-    def _objects(self, progress: ProgressLike) -> Iterator[R]:
-        # Hot path: one list comprehension per page; a failing row is located and labelled only
-        # when building the page failed.
-        build = self._source.build
-        for number, rows in self._page_slices(progress):
-            try:
-                built = [build(row) for row in rows]
-            except ResponseValidationError:
-                for index, row in enumerate(rows):
-                    self._build(build, row, number, index)
-                raise
-            yield from built
-
-    def _page_slices(self, progress: ProgressLike = None) -> Iterator[tuple[int, list[Any]]]:
-        """``(page number, rows)`` of every page of the slice, in order (the walk delivers
-        exactly the rows of the slice, whatever page size the server serves)."""
-        limit = self._limit()
-        bar: Reporter | None = None
-        done = 0
-        try:
-            for envelope in self._envelopes():
-                if self._count is None and envelope.count is not None:
-                    self._count = envelope.count
-                if progress and bar is None and envelope.count is not None:
-                    total = max(0, envelope.count - self._start)
-                    total = total if limit is None else min(total, limit)
-                    bar = reporter(progress, total, self._source.endpoint.name, unit="rows")
-                rows = envelope.results
-                yield envelope.number, rows
-                done += len(rows)
-                if bar is not None:
-                    bar.update(done)
-        finally:
-            if bar is not None:
-                bar.close()
-
-    @staticmethod
-    def _build(build: Any, row: Any, page: int, index: int) -> R:
-        if type(row) is not dict:
-            err = ResponseValidationError(
-                f"page {page} row {index} should be an object, got {type(row).__name__}"
-            )
-            err.path = f"results[{index}]"
-            raise err
-        try:
-            result: R = build(row)
-        except ResponseValidationError as exc:
-            exc.path = f"results[{index}].{exc.path}" if exc.path else f"results[{index}]"
-            exc.message = f"page {page}, {exc.message} (at {exc.path})"
-            exc.args = (exc.message,)
-            raise
-        return result
-
-    def pages(self) -> Iterator[Page[R]]:
-        """Yield typed pages (``Page[R]`` with ``items``, ``count``, ``next``)."""
-        build = self._source.build
-        for envelope in self._envelopes():
-            items = [
-                self._build(build, row, envelope.number, i)
-                for i, row in enumerate(envelope.results)
-            ]
-            link = envelope.next if type(envelope.next) is str else None  # else refused next
-            yield Page(items, envelope.count, envelope.number, link, envelope.previous)
-
     def _fetch_all(self) -> list[R]:
         if self._cache is None:
             self._cache = list(self.iterator())
@@ -499,77 +359,6 @@ class QuerySet(Generic[R]):
             if self._stop is not None:
                 count = min(count, self._stop - self._start)
         return Page(items, count, 1)
-
-    def values(self, *fields: str) -> RowQuery[dict[str, Any]]:
-        """A lazy listing of dicts ``{attribute: value}`` (every field when none are named).
-
-        Field names are the objects' attribute names (``project_id``); only those fields are
-        requested (``?fields=``) where the endpoint supports it. Unknown names raise
-        ``ValueError`` naming the valid ones, before any request.
-        """
-        names = fields or tuple(self._attribute_names())
-        qs = self._selecting(fields, "values()")
-        return RowQuery(qs, lambda obj: {name: read_field(obj, name) for name in names})
-
-    @overload
-    def values_list(
-        self, *fields: str, flat: Literal[False] = False
-    ) -> RowQuery[tuple[Any, ...]]: ...
-
-    @overload
-    def values_list(self, *fields: str, flat: Literal[True]) -> RowQuery[Any]: ...
-
-    def values_list(self, *fields: str, flat: bool = False) -> RowQuery[Any]:
-        """A lazy listing of tuples in ``fields`` order, or of single values with ``flat=True``
-        (one field only). Names and requests as for :meth:`values`."""
-        if flat and len(fields) != 1:
-            raise TypeError(f"values_list(flat=True) takes exactly one field, got {len(fields)}")
-        names = fields or tuple(self._attribute_names())
-        qs = self._selecting(fields, "values_list()")
-        if flat:
-            name = names[0]
-            return RowQuery(qs, lambda obj: read_field(obj, name))
-        return RowQuery(qs, lambda obj: tuple(read_field(obj, n) for n in names))
-
-    def to_pandas(
-        self, columns: Sequence[str] | None = None, *, progress: ProgressLike = None
-    ) -> Any:
-        """Fetch the rows into a ``pandas.DataFrame``, page by page.
-
-        Columns are the objects' attribute names (``project_id``; a field this SDK does not know
-        keeps its wire name); datetimes are timezone-aware datetimes, enums their values. With
-        ``columns``, only those fields are requested (``?fields=``) where the endpoint supports
-        it, and only those columns are kept. An evaluated queryset is converted from its cache
-        without a request. Needs pandas: ``pip install 'synapse-sdk[pandas]'``.
-
-        Args:
-            columns: The attribute names to keep, in order (default: every field sent).
-            progress: As for :meth:`iterator`.
-
-        Raises:
-            ImportError: pandas is not installed.
-            ValueError: A column is not an attribute of the objects (the valid ones are named).
-        """
-        columns = check_columns(columns)
-        check_progress(progress)
-        qs = self._selecting(columns or (), "to_pandas(columns=...)")
-        pandas = import_pandas()
-        if self._cache is not None:
-            return build_frame(pandas, self._cache, columns)
-        return build_frame(pandas, qs._objects(progress), columns)
-
-    def _attribute_names(self) -> list[str]:
-        resource = getattr(self._source, "resource", None)
-        return list(attribute_fields(resource))
-
-    def _selecting(self, fields: Sequence[str], call: str) -> QuerySet[R]:
-        """This queryset asking only for the attribute names ``fields`` (checked)."""
-        endpoint = self._source.endpoint
-        resource = getattr(self._source, "resource", None)
-        wire = wire_fields(endpoint.name, resource, fields, call=call)
-        if not wire or not endpoint.fields_param or self._fields:
-            return self
-        return self._clone(fields=tuple(dict.fromkeys(("id", *wire))))
 
     # -- display (no I/O) -------------------------------------------------------------------
 

@@ -9,16 +9,20 @@ members), read from rows that carry only the asked fields where the endpoint hon
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from synapse_sdk._converter import plan_for
+from synapse_sdk._progress import ProgressLike, check_progress
+from synapse_sdk._query._frame import build_frame, check_columns, import_pandas
 
 if TYPE_CHECKING:
     from synapse_sdk._query._queryset import QuerySet
+    from synapse_sdk._query._source import ListSource
 
-__all__ = ["RowQuery", "attribute_fields", "read_field", "wire_fields"]
+__all__ = ["RowQuery", "Shaping", "attribute_fields", "read_field", "wire_fields"]
 
 T_co = TypeVar("T_co", covariant=True)
+R = TypeVar("R", covariant=True)
 
 
 def attribute_fields(resource: type | None) -> dict[str, str]:
@@ -138,3 +142,90 @@ class RowQuery(Generic[T_co]):
         shown = ", ".join(repr(row) for row in self._cache[:5])
         more = f", ... ({len(self._cache)} rows)" if len(self._cache) > 5 else ""
         return f"<RowQuery {self._qs._describe()} [{shown}{more}]>"
+
+
+class Shaping(Generic[R]):
+    """``values()``, ``values_list()`` and ``to_pandas()`` of a queryset (a base class of
+    :class:`~synapse_sdk._query._queryset.QuerySet`, which holds the state)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        _source: ListSource[R]
+        _fields: tuple[str, ...]
+        _cache: list[R] | None
+
+        def _clone(self, **changes: Any) -> QuerySet[R]: ...
+
+        def _objects(self, progress: ProgressLike) -> Iterator[R]: ...
+
+    def values(self, *fields: str) -> RowQuery[dict[str, Any]]:
+        """A lazy listing of dicts ``{attribute: value}`` (every field when none are named).
+
+        Field names are the objects' attribute names (``project_id``); only those fields are
+        requested (``?fields=``) where the endpoint supports it. Unknown names raise
+        ``ValueError`` naming the valid ones, before any request.
+        """
+        names = fields or tuple(self._attribute_names())
+        qs = self._selecting(fields, "values()")
+        return RowQuery(qs, lambda obj: {name: read_field(obj, name) for name in names})
+
+    @overload
+    def values_list(
+        self, *fields: str, flat: Literal[False] = False
+    ) -> RowQuery[tuple[Any, ...]]: ...
+
+    @overload
+    def values_list(self, *fields: str, flat: Literal[True]) -> RowQuery[Any]: ...
+
+    def values_list(self, *fields: str, flat: bool = False) -> RowQuery[Any]:
+        """A lazy listing of tuples in ``fields`` order, or of single values with ``flat=True``
+        (one field only). Names and requests as for :meth:`values`."""
+        if flat and len(fields) != 1:
+            raise TypeError(f"values_list(flat=True) takes exactly one field, got {len(fields)}")
+        names = fields or tuple(self._attribute_names())
+        qs = self._selecting(fields, "values_list()")
+        if flat:
+            name = names[0]
+            return RowQuery(qs, lambda obj: read_field(obj, name))
+        return RowQuery(qs, lambda obj: tuple(read_field(obj, n) for n in names))
+
+    def to_pandas(
+        self, columns: Sequence[str] | None = None, *, progress: ProgressLike = None
+    ) -> Any:
+        """Fetch the rows into a ``pandas.DataFrame``, page by page.
+
+        Columns are the objects' attribute names (``project_id``; a field this SDK does not know
+        keeps its wire name); datetimes are timezone-aware datetimes, enums their values. With
+        ``columns``, only those fields are requested (``?fields=``) where the endpoint supports
+        it, and only those columns are kept. An evaluated queryset is converted from its cache
+        without a request. Needs pandas: ``pip install 'synapse-sdk[pandas]'``.
+
+        Args:
+            columns: The attribute names to keep, in order (default: every field sent).
+            progress: As for :meth:`iterator`.
+
+        Raises:
+            ImportError: pandas is not installed.
+            ValueError: A column is not an attribute of the objects (the valid ones are named).
+        """
+        columns = check_columns(columns)
+        check_progress(progress)
+        qs = self._selecting(columns or (), "to_pandas(columns=...)")
+        pandas = import_pandas()
+        if self._cache is not None:
+            return build_frame(pandas, self._cache, columns)
+        return build_frame(pandas, qs._objects(progress), columns)
+
+    def _attribute_names(self) -> list[str]:
+        resource = getattr(self._source, "resource", None)
+        return list(attribute_fields(resource))
+
+    def _selecting(self, fields: Sequence[str], call: str) -> QuerySet[R]:
+        """This queryset asking only for the attribute names ``fields`` (checked)."""
+        endpoint = self._source.endpoint
+        resource = getattr(self._source, "resource", None)
+        wire = wire_fields(endpoint.name, resource, fields, call=call)
+        if not wire or not endpoint.fields_param:
+            return self._clone()
+        return self._clone(fields=tuple(dict.fromkeys(("id", *wire))))
