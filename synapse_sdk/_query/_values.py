@@ -50,9 +50,7 @@ def wire_fields(
             raise TypeError(f"{call} takes field names, got {field!r}")
         if names and field not in names:
             by_wire = [attr for attr, wire in names.items() if wire == field and attr != field]
-            hint = (
-                f" (the attribute of the wire field {field!r} is {by_wire[0]!r})" if by_wire else ""
-            )
+            hint = f" (the wire field {field!r} is the attribute {by_wire[0]!r})" if by_wire else ""
             raise ValueError(
                 f"{what} has no field {field!r}{hint}; valid fields: {', '.join(names)}"
             )
