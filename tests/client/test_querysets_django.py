@@ -134,7 +134,7 @@ def test_values_ask_only_for_the_fields(
     assert queries and all("fields=id,project,created" in q for q in queries), queries
     first = qs.first()
     assert first is not None
-    assert list(qs.values_list("id", "status"))[0] == (first.id, first.status)
+    assert qs.values_list("id", "status")[0] == (first.id, first.status)
 
 
 # -- item 5 ------------------------------------------------------------------------------------

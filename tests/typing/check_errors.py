@@ -101,3 +101,20 @@ def navigation_is_typed(c: BackendClient) -> None:
     c.plugins.get(1).releases.delete(1)  # E: "PluginReleaseManager" has no attribute "delete"
     c.tasks.scoped(project=1).update(1)  # E: "TaskManager" has no attribute "update"
     c.tasks.related(int)  # E: Value of type variable "M" of "related" of "BaseManager" cannot be
+
+
+# -- qs: chained filters keep the family's typed filters --
+
+
+def chained_filters_are_typed(c: BackendClient) -> None:
+    c.tasks.filter(project=1).filter(statuss="x")  # E: Unexpected keyword argument "statuss"
+    c.tasks.all().filter(project="1")  # E: Argument "project" to "filter" of "QuerySet" has
+    c.tasks.order_by("id").filter(projet=1)  # E: Unexpected keyword argument "projet" for "filter"
+    c.projects.filter(is_archived=True).filter(project=1)  # E: Unexpected keyword argument
+    c.agents.all().filter(state="x")  # E: Unexpected keyword argument "state" for "filter"
+    c.tasks.filter(project=1).filter(1)  # E: Too many positional arguments for "filter"
+    c.data_files.count()  # E: "DataFileManager" has no attribute "count"
+    c.data_files.values("id")  # E: "DataFileManager" has no attribute "values"
+    n: str = c.tasks.count()  # E: (expression has type "int", variable has type "str")
+    flat: int = c.tasks.values_list("id", flat=True)  # E: (expression has type "RowQuery[Any]"
+    print(n, flat)

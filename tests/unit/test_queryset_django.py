@@ -233,7 +233,7 @@ def test_last_reverses_the_ordering() -> None:
 def test_in_bulk_uses_id_in_in_bounded_chunks() -> None:
     source = Source(300)
     qs: QuerySet[Task] = QuerySet(source)
-    wanted = list(range(1, 251)) + [999]
+    wanted = [*range(1, 251), 999]
     found = qs.in_bulk(wanted)
     assert sorted(found) == list(range(1, 251))
     assert all(found[pk].id == pk for pk in found)
