@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from synapse_sdk._endpoint import check_id
-from synapse_sdk._exceptions import NotFoundError
+from synapse_sdk._exceptions import NotFoundError, ResponseValidationError
 from synapse_sdk._query._display import describe_query, render_query, render_table
 from synapse_sdk._query._filters import merge_filters
 from synapse_sdk._query._page import Page
@@ -302,12 +302,15 @@ class QuerySet(PageWalk[R], Shaping[R]):
     def in_bulk(self, id_list: Iterable[int] | None = None) -> dict[int, R]:
         """``{id: object}`` for the given ids (all matching objects when ``None``).
 
-        Asks with ``id__in`` in chunks of at most 100 ids (one request each), within this
-        queryset's filters; ids that match nothing are absent. Ids are checked before any I/O.
+        Asks with ``id__in`` in chunks of at most 100 ids (one request each, never reading more
+        rows than ids asked for), within this queryset's filters; ids that match nothing are
+        absent. Ids are checked before any I/O.
 
         Raises:
             TypeError, ValueError: An id is not a positive int, or the queryset is sliced.
             ValueError: The endpoint has no ``id__in`` filter.
+            ResponseValidationError: The server answered an id that was not asked for (it
+                ignores ``id__in``).
         """
         self._refuse_if_sliced("in_bulk")
         if id_list is None:
@@ -327,7 +330,15 @@ class QuerySet(PageWalk[R], Shaping[R]):
         for begin in range(0, len(ids), IN_BULK_CHUNK):
             chunk = ids[begin : begin + IN_BULK_CHUNK]
             qs = self._narrow({"id__in": chunk}).options(page_size=len(chunk))
-            found.update((read_field(obj, "id"), obj) for obj in qs.iterator())
+            wanted = set(chunk)
+            for obj in qs[: len(chunk)].iterator():  # never more rows than ids asked for
+                pk = read_field(obj, "id")
+                if pk not in wanted:
+                    raise ResponseValidationError(
+                        f"{endpoint.name} answered id {pk!r}, which in_bulk did not ask for: "
+                        "the server ignores the id__in filter"
+                    )
+                found[pk] = obj
         return found
 
     def get(self) -> R:
