@@ -13,6 +13,8 @@ import enum
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from synapse_sdk._converter import plan_for
+
 __all__ = ["build_frame", "check_columns", "import_pandas"]
 
 
@@ -65,13 +67,43 @@ def _read(obj: Any, attr: str) -> Any:
         return None
 
 
+_GETTERS: dict[type, dict[str, tuple[str, Any]]] = {}
+
+
+def _getters(cls: type) -> dict[str, tuple[str, Any]]:
+    """Wire name -> ``(attribute, slot descriptor)`` of a record class, once per class: reading a
+    slot through its descriptor never falls back to ``__getattr__`` (which would load)."""
+    getters = _GETTERS.get(cls)
+    if getters is None:
+        plan = plan_for(cls)
+        getters = _GETTERS[cls] = {f.wire: (f.attr, getattr(cls, f.attr)) for f in plan.fields}
+    return getters
+
+
 def _record(obj: Any) -> dict[str, Any]:
-    loaded = getattr(obj, "_loaded_items", None)
-    if loaded is None:
+    """One row of the frame: the attributes the server sent (by attribute name, in the row's
+    order), then the fields this SDK does not know (by wire name)."""
+    if not hasattr(type(obj), "_loaded_items"):
         return dict(obj) if isinstance(obj, dict) else {"value": obj}
-    record = {name: _cell(value) for name, value in loaded()}
-    for key, value in (getattr(obj, "extra", None) or {}).items():
-        record.setdefault(key, value)
+    try:
+        raw = object.__getattribute__(obj, "_raw")
+    except AttributeError:
+        raw = None
+    if type(raw) is not dict:  # not built from a row: what is loaded
+        return {n: _cell(v) for n, v in obj._loaded_items()} | dict(obj.extra)
+    getters = _getters(type(obj))
+    record: dict[str, Any] = {}
+    for key in raw:
+        known = getters.get(key)
+        if known is None:
+            record.setdefault(key, raw[key])
+            continue
+        name, getter = known
+        try:
+            value = getter.__get__(obj, None)
+        except AttributeError:  # pragma: no cover - a sent field is set
+            continue
+        record[name] = value.value if isinstance(value, enum.Enum) else value
     return record
 
 

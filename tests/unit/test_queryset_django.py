@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import attrs
 import pytest
 
 from synapse_sdk._converter import plan_for
@@ -274,3 +275,21 @@ def test_to_pandas_refuses_unknown_columns_naming_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"'project'.*'project_id'.*valid fields"):
         QuerySet(source).to_pandas(columns=["project"])
     assert source.requests == []
+
+
+def test_a_scope_narrows_like_a_filter() -> None:
+    """``project.tasks.filter(project=other)`` no longer replaces the scope silently."""
+    source = Source(4)
+    scoped: QuerySet[Task] = QuerySet(source, {"project": 1})
+    assert scoped.filter(project=1).params() == {"project": "1"}
+    with pytest.raises(ValueError, match="cannot both hold"):
+        scoped.filter(project=2)
+    assert source.requests == []
+
+
+def test_values_without_names_give_every_attribute() -> None:
+    source = Source(2)
+    rows = list(QuerySet(source).values())
+    assert list(rows[0]) == [f.name for f in attrs.fields(Task)]
+    assert rows[0]["project_id"] == 2 and rows[0]["tags"] is None  # not sent: None, no load
+    assert "fields" not in source.requests[0]
