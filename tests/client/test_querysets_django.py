@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from synapse_sdk import Project, Task
+from synapse_sdk import NotFoundError, Project, Task
+from synapse_sdk._query._source import MultipleObjectsReturned
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.resources import FAMILIES
 
@@ -150,3 +151,25 @@ def test_to_pandas_by_attribute_names(client: BackendClient, demo: dict[str, Any
     with pytest.raises(ValueError, match="project_id"):
         qs.to_pandas(columns=["project"])
     assert list(client.tasks.to_pandas(columns=["id"])["id"]) == [t.id for t in client.tasks]
+
+
+def test_manager_get_takes_an_id_or_filters_like_django(
+    client: BackendClient, demo: dict[str, Any], synapse_backend: Any
+) -> None:
+    task = client.tasks.get(demo["task"])
+    assert client.tasks.get(id=task.id, project=demo["project"]).id == task.id
+    assert client.projects.get(pk=demo["project"]).id == demo["project"]
+    with pytest.raises(MultipleObjectsReturned):
+        client.tasks.get(project=demo["project"])
+    with pytest.raises(NotFoundError):
+        client.tasks.get(id=999999)
+    synapse_backend.journal.clear()
+    with pytest.raises(TypeError, match="an id, or filters"):
+        client.tasks.get()
+    with pytest.raises(TypeError, match="not both"):
+        client.tasks.get(task.id, project=demo["project"])
+    with pytest.raises(TypeError, match="did you mean 'project'"):
+        client.tasks.get(projct=1)
+    with pytest.raises(ValueError, match="pending"):
+        client.tasks.get(status="pendng")
+    assert synapse_backend.journal.entries() == []

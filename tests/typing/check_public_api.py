@@ -377,3 +377,5 @@ def django_querysets(client: BackendClient) -> None:
     assert_type(client.tasks.in_bulk([1, 2]), dict[int, Task])
     assert_type(client.jobs.filter(status="RUNNING").in_bulk(), dict[int, Job])
     assert_type(client.tasks.to_pandas(columns=["id", "project_id"]), Any)
+    assert_type(client.tasks.get(project=1, status="pending"), Task)
+    assert_type(client.projects.get(pk=1), Project)
