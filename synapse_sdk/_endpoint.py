@@ -43,6 +43,7 @@ __all__ = [
     "IdKind",
     "check_id",
     "encode_query_value",
+    "filter_choices",
     "filter_kinds",
 ]
 
@@ -277,6 +278,40 @@ def filter_kinds(source: type) -> dict[str, FilterKind]:
     return kinds
 
 
+def _choices_of(hint: object) -> set[str] | None:
+    """The values an annotation's str enums and ``Literal`` strs allow (``None``: no such set)."""
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return {str(member.value) for member in hint}
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        values = typing.get_args(hint)
+        return {v for v in values if isinstance(v, str)} or None
+    if origin in _UNION_ORIGINS or origin in _SEQUENCE_ORIGINS:
+        found: set[str] | None = None
+        for arg in typing.get_args(hint):
+            sub = _choices_of(arg)
+            if sub is not None:
+                found = (found or set()) | sub
+        return found
+    return None
+
+
+def filter_choices(source: type) -> dict[str, frozenset[str]]:
+    """The known values of the enum-typed filters of a filters ``TypedDict``.
+
+    A key annotated with a str enum or a ``Literal`` of strs (``TaskStatus | str``, or a sequence
+    of them) takes only the enum's values: the backend answers an unknown one with an empty list
+    or ignores it, so :meth:`Endpoint.check_filters` refuses it naming the valid ones.
+    """
+    hints = typing.get_type_hints(source)
+    out: dict[str, frozenset[str]] = {}
+    for key, hint in hints.items():
+        choices = _choices_of(hint)
+        if choices:
+            out[key] = frozenset(choices)
+    return out
+
+
 @attrs.frozen
 class Action:
     """An extra route on an endpoint, e.g. ``PUT tasks/{id}/annotate_task_data/``.
@@ -327,6 +362,7 @@ class Endpoint:
     ops: frozenset[str] = frozenset({"get", "list"})
     filters_type: type | None = attrs.field(default=None, alias="filters")
     filters: Mapping[str, FilterKind] = attrs.field(init=False, repr=False)
+    choices: Mapping[str, frozenset[str]] = attrs.field(init=False, repr=False)
     ordering: frozenset[str] = frozenset({"id", "created"})
     actions: Mapping[str, Action] = attrs.field(factory=dict)
     fields_param: bool = True
@@ -348,6 +384,10 @@ class Endpoint:
     @filters.default
     def _derive_filters(self) -> Mapping[str, FilterKind]:
         return {} if self.filters_type is None else filter_kinds(self.filters_type)
+
+    @choices.default
+    def _derive_choices(self) -> Mapping[str, frozenset[str]]:
+        return {} if self.filters_type is None else filter_choices(self.filters_type)
 
     @property
     def listing_path(self) -> str:
@@ -373,18 +413,53 @@ class Endpoint:
         return action.method, f"{self.path}{action.path}"
 
     def check_filters(self, filters: Mapping[str, object]) -> None:
-        """Refuse unknown filter keys and values of the wrong type, before any request."""
+        """Refuse unknown filter keys, values of the wrong type and values outside an enum's set,
+        before any request."""
         for key, value in filters.items():
             kind = self.filters.get(key)
             if kind is None:
-                known = sorted(self.filters)
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise TypeError(self._unknown_filter(key))
+            if kind in ("int", "str", "bool", "datetime", "lookup") and isinstance(
+                value, list | tuple | set | frozenset
+            ):
+                several = f"{key}__in" if f"{key}__in" in self.filters else None
+                hint = (
+                    f"use {several}=[...]"
+                    if several
+                    else "the backend cannot match several values of it (it has no "
+                    f"{key}__in): filter once per value"
+                )
                 raise TypeError(
-                    f"unknown filter {key!r} for {self.name}{hint} "
-                    f"(the backend would silently ignore it). Valid filters: {', '.join(known)}"
+                    f"filter {key!r} of {self.name} takes one value, got a list; {hint}"
                 )
             _check_filter(key, kind, value)
+            choices = self.choices.get(key)
+            if choices is not None and value is not None:
+                items = value if isinstance(value, list | tuple | set | frozenset) else (value,)
+                for item in items:
+                    raw = item.value if isinstance(item, enum.Enum) else item
+                    if raw not in choices:
+                        valid = ", ".join(sorted(choices))
+                        raise ValueError(
+                            f"filter {key!r} of {self.name} got {raw!r}, which is not one of the "
+                            f"backend's values: {valid}"
+                        )
+
+    def _unknown_filter(self, key: str) -> str:
+        known = sorted(self.filters)
+        base = key[: -len("__in")] if key.endswith("__in") else None
+        if base is not None and base in self.filters:
+            return (
+                f"{self.name} cannot filter {base!r} by several values: the backend has no "
+                f"{key!r} filter (it would silently ignore it). Filter once per value, or list "
+                f"and select in Python. Valid filters: {', '.join(known)}"
+            )
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return (
+            f"unknown filter {key!r} for {self.name}{hint} "
+            f"(the backend would silently ignore it). Valid filters: {', '.join(known)}"
+        )
 
     def check_ordering(self, fields: Iterable[str]) -> tuple[str, ...]:
         """Validate ``order_by`` fields (``"-created"`` = descending) and return them."""

@@ -1,18 +1,21 @@
 """``QuerySet.to_pandas()``: listing rows into a DataFrame, with pandas imported only when asked.
 
 pandas is an optional extra (``pip install 'synapse-sdk[pandas]'``); importing the SDK never
-imports it. Rows arrive page by page; with ``columns`` only those values are kept, so the rest of
-each page can be dropped as soon as it has been read.
+imports it. Columns are the resources' attribute names, as the objects and their HTML tables show
+them (``project_id``, not the wire key ``project``); fields this SDK does not know keep their wire
+name. Values are the objects' values: datetimes as timezone-aware datetimes, enums as their
+values. Rows arrive page by page; with ``columns`` only those values are kept.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from synapse_sdk._exceptions import ResponseValidationError
+from synapse_sdk._converter import plan_for
 
-__all__ = ["build_frame", "check_columns", "import_pandas", "wire_rows"]
+__all__ = ["build_frame", "check_columns", "import_pandas"]
 
 
 def import_pandas() -> Any:
@@ -53,39 +56,67 @@ def check_columns(columns: Sequence[str] | None) -> tuple[str, ...] | None:
     return names
 
 
-def wire_rows(items: Iterable[Any]) -> Iterable[tuple[int, int, Any]]:
-    """Cached resources as ``(page, index, wire dict)`` rows (no I/O)."""
-    for index, item in enumerate(items):
-        to_dict = getattr(item, "to_dict", None)
-        yield 1, index, to_dict() if to_dict is not None else item
+def _cell(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
 
 
-def _checked(page: int, index: int, row: Any) -> dict[str, Any]:
-    if type(row) is not dict:
-        err = ResponseValidationError(
-            f"page {page} row {index} should be an object, got {type(row).__name__}"
-        )
-        err.path = f"results[{index}]"
-        raise err
-    return row
+def _read(obj: Any, attr: str) -> Any:
+    try:
+        return object.__getattribute__(obj, attr)
+    except AttributeError:  # the server did not send it (or a stub): a missing cell
+        return None
 
 
-def build_frame(
-    pandas: Any, rows: Iterable[tuple[int, int, Any]], columns: tuple[str, ...] | None
-) -> Any:
-    """A DataFrame of ``rows`` (``(page, index, row dict)``), keeping only ``columns`` if given.
+_GETTERS: dict[type, dict[str, tuple[str, Any]]] = {}
 
-    A column a row lacks is ``None`` in that row (the server left the field out).
 
-    Raises:
-        ResponseValidationError: A row is not a JSON object.
+def _getters(cls: type) -> dict[str, tuple[str, Any]]:
+    """Wire name -> ``(attribute, slot descriptor)`` of a record class, once per class: reading a
+    slot through its descriptor never falls back to ``__getattr__`` (which would load)."""
+    getters = _GETTERS.get(cls)
+    if getters is None:
+        plan = plan_for(cls)
+        getters = _GETTERS[cls] = {f.wire: (f.attr, getattr(cls, f.attr)) for f in plan.fields}
+    return getters
+
+
+def _record(obj: Any) -> dict[str, Any]:
+    """One row of the frame: the attributes the server sent (by attribute name, in the row's
+    order), then the fields this SDK does not know (by wire name)."""
+    if not hasattr(type(obj), "_loaded_items"):
+        return dict(obj) if isinstance(obj, dict) else {"value": obj}
+    try:
+        raw = object.__getattribute__(obj, "_raw")
+    except AttributeError:
+        raw = None
+    if type(raw) is not dict:  # not built from a row: what is loaded
+        return {n: _cell(v) for n, v in obj._loaded_items()} | dict(obj.extra)
+    getters = _getters(type(obj))
+    record: dict[str, Any] = {}
+    for key in raw:
+        known = getters.get(key)
+        if known is None:
+            record.setdefault(key, raw[key])
+            continue
+        name, getter = known
+        try:
+            value = getter.__get__(obj, None)
+        except AttributeError:  # pragma: no cover - a sent field is set
+            continue
+        record[name] = value.value if isinstance(value, enum.Enum) else value
+    return record
+
+
+def build_frame(pandas: Any, objects: Iterable[Any], columns: tuple[str, ...] | None) -> Any:
+    """A DataFrame of ``objects`` (resources), keeping only the attributes ``columns`` if given.
+
+    A column an object lacks is missing in that row (the server left the field out).
     """
     if columns is None:
-        records = [_checked(page, index, row) for page, index, row in rows]
+        records = [_record(obj) for obj in objects]
         return pandas.DataFrame.from_records(records) if records else pandas.DataFrame()
     data: dict[str, list[Any]] = {name: [] for name in columns}
-    for page, index, row in rows:
-        checked = _checked(page, index, row)
+    for obj in objects:
         for name in columns:
-            data[name].append(checked.get(name))
+            data[name].append(_cell(_read(obj, name)))
     return pandas.DataFrame(data, columns=list(columns))

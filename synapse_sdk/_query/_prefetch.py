@@ -156,7 +156,8 @@ class RelatedLoader:
         found: dict[Any, Any] = {}
         if "list" in endpoint.ops and "id__in" in endpoint.filters:
             for chunk in _chunks(ids, CHUNK):
-                query = QuerySet(manager, page_size=len(chunk), prefetch=0).filter(id__in=chunk)
+                base: Any = QuerySet(manager, page_size=len(chunk), prefetch=0)
+                query = base.filter(id__in=chunk)
                 # At most one row per id asked: a server that ignores the filter is not walked
                 # to the end of its table, and rows nobody asked for are dropped.
                 for related in query[: len(chunk)].iterator():

@@ -1,61 +1,48 @@
 """``QuerySet[R]``: a lazy, immutable, chainable query over one list endpoint.
 
 Nothing is sent until the queryset is evaluated (iteration, ``len``, ``bool``, ``list``, ``count``,
-``first``, ``exists``, ``get``, ``preview``, ``to_pandas``, an integer index). Every refining call
-returns a new queryset. ``repr`` and ``_repr_html_`` never do I/O: an unevaluated queryset
-describes its query.
+``first``, ``last``, ``exists``, ``get``, ``in_bulk``, ``preview``, ``to_pandas``, an integer
+index). Every refining call returns a new queryset; chained ``filter()`` calls narrow (see
+:mod:`synapse_sdk._query._filters`). As in Django, only an evaluated result cache (the queryset was
+iterated, ``list()``-ed, ``len()``-ed or ``bool()``-ed) answers ``count()``, ``exists()``,
+``first()`` and ``last()`` without a request; otherwise each call asks the server. ``repr`` and
+``_repr_html_`` never do I/O: an unevaluated queryset describes its query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar, overload
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
-from synapse_sdk._endpoint import Endpoint
+from synapse_sdk._endpoint import check_id
 from synapse_sdk._exceptions import (
     DoesNotExist,
     MultipleObjectsReturned,
     ResponseValidationError,
 )
-from synapse_sdk._progress import ProgressLike, Reporter, check_progress, reporter
 from synapse_sdk._query._display import describe_query, render_query, render_table
-from synapse_sdk._query._frame import build_frame, check_columns, import_pandas, wire_rows
+from synapse_sdk._query._filters import merge_filters
 from synapse_sdk._query._page import Page
-from synapse_sdk._query._pages import Envelope, PageSource, iter_pages
-from synapse_sdk._query._prefetch import RelatedLoader, split_related
+from synapse_sdk._query._pages import iter_pages
+from synapse_sdk._query._prefetch import split_related
+from synapse_sdk._query._source import Filtered, ListSource
+from synapse_sdk._query._values import RowQuery, Shaping, read_field
+from synapse_sdk._query._walk import PageWalk
 
-__all__ = ["ListSource", "MultipleObjectsReturned", "QuerySet"]
+__all__ = ["Filtered", "ListSource", "MultipleObjectsReturned", "QuerySet", "RowQuery"]
 
-R = TypeVar("R")
+R = TypeVar("R", covariant=True)
+P = ParamSpec("P")
 R_co = TypeVar("R_co", covariant=True)
+T_co = TypeVar("T_co", covariant=True)
+
+#: Ids per ``id__in`` request of ``in_bulk`` (keeps each URL short).
+IN_BULK_CHUNK = 100
 
 _MAX_PAGE_SIZE = 1000
 
 
-class ListSource(PageSource, Protocol[R_co]):
-    """What a queryset needs from its manager."""
-
-    @property
-    def endpoint(self) -> Endpoint:
-        """The endpoint declaration (filters, ordering, list path)."""
-        ...
-
-    @property
-    def default_page_size(self) -> int:
-        """Rows per page unless the query says otherwise."""
-        ...
-
-    @property
-    def default_prefetch(self) -> int:
-        """Pages fetched ahead unless the query says otherwise."""
-        ...
-
-    def build(self, row: dict[str, Any]) -> R_co:
-        """Turn one wire row into an object."""
-        ...
-
-
-class QuerySet(Generic[R]):
+class QuerySet(PageWalk[R], Shaping[R]):
     """Lazy query over a list endpoint: ``client.tasks.filter(project=1).order_by("-id")``."""
 
     __slots__ = (
@@ -125,11 +112,25 @@ class QuerySet(Generic[R]):
         """A copy of this queryset (with no cached results)."""
         return self._clone()
 
-    def filter(self, **filters: Any) -> QuerySet[R]:
-        """Narrow the query; an unknown key raises ``TypeError`` naming the closest valid one."""
+    def filter(
+        self: QuerySet[Filtered[P, T_co]], *args: P.args, **filters: P.kwargs
+    ) -> QuerySet[T_co]:
+        """Narrow the query with the family's filters (typed by its filters ``TypedDict``).
+
+        Keys and values are checked before any request: an unknown key raises ``TypeError``
+        naming the closest valid one, a value outside an enum's set raises ``ValueError`` naming
+        the valid ones. Chained calls narrow (``AND``): a key given again intersects ``id__in``
+        sets, keeps the tighter bound, or raises ``ValueError`` when one request cannot say both.
+        """
+        if args:
+            raise TypeError("filter() takes keyword arguments only (filter(project=1))")
+        return cast("QuerySet[T_co]", self._narrow(filters))
+
+    def _narrow(self, filters: Mapping[str, object]) -> QuerySet[R]:
         self._refuse_if_sliced("filter")
-        self._source.endpoint.check_filters(filters)
-        return self._clone(filters={**self._filters, **filters})
+        endpoint = self._source.endpoint
+        endpoint.check_filters(filters)
+        return self._clone(filters=merge_filters(endpoint.name, self._filters, filters))
 
     def order_by(self, *fields: str) -> QuerySet[R]:
         """Order by the given fields (``"-created"`` = descending); replaces earlier ordering."""
@@ -257,119 +258,6 @@ class QuerySet(Generic[R]):
             raise IndexError(f"queryset index {key} out of range")
         return rows[0]
 
-    # -- evaluation -------------------------------------------------------------------------
-
-    def _limit(self) -> int | None:
-        return None if self._stop is None else max(0, self._stop - self._start)
-
-    def _plan_page_size(self) -> int:
-        size = self._page_size or self._source.default_page_size
-        limit = self._limit()
-        if limit is not None and 0 < limit < size and self._start % limit == 0:
-            return limit  # qs[100:150] -> page 3 of 50: no row is fetched in vain
-        return size
-
-    def _envelopes(self) -> Iterator[Envelope]:
-        limit = self._limit()
-        if limit == 0:
-            return iter(())
-        prefetch = self._prefetch if self._prefetch is not None else self._source.default_prefetch
-        return iter_pages(
-            self._source,
-            self.params(),
-            page_size=self._plan_page_size(),
-            start=self._start,
-            limit=limit,
-            prefetch=prefetch,
-        )
-
-    def iterator(self, *, progress: ProgressLike = None) -> Iterator[R]:
-        """Stream the results page by page: bounded memory, no result cache.
-
-        Args:
-            progress: ``True`` shows a progress bar (tqdm when installed) once the server has
-                reported the count; a ``(done, total)`` callable receives the same updates.
-                Silent by default.
-        """
-        check_progress(progress)
-        return self._objects(progress)
-
-    def _objects(self, progress: ProgressLike) -> Iterator[R]:
-        # Hot path: one list comprehension per page; a failing row is located and labelled only
-        # when building the page failed.
-        build = self._source.build
-        loader = RelatedLoader(self._related) if self._related else None
-        for number, rows in self._page_slices(progress):
-            try:
-                built = [build(row) for row in rows]
-            except ResponseValidationError:
-                for index, row in enumerate(rows):
-                    self._build(build, row, number, index)
-                raise
-            if loader is not None:
-                loader.fill(built)
-            yield from built
-
-    def _rows(self, progress: ProgressLike = None) -> Iterator[tuple[int, int, Any]]:
-        """``(page number, index on page, raw row)`` of every row in the slice, in order."""
-        for number, rows in self._page_slices(progress):
-            for index, row in enumerate(rows):
-                yield number, index, row
-
-    def _page_slices(self, progress: ProgressLike = None) -> Iterator[tuple[int, list[Any]]]:
-        """``(page number, rows)`` of every page of the slice, in order (the walk delivers
-        exactly the rows of the slice, whatever page size the server serves)."""
-        limit = self._limit()
-        bar: Reporter | None = None
-        done = 0
-        try:
-            for envelope in self._envelopes():
-                if self._count is None and envelope.count is not None:
-                    self._count = envelope.count
-                if progress and bar is None and envelope.count is not None:
-                    total = max(0, envelope.count - self._start)
-                    total = total if limit is None else min(total, limit)
-                    bar = reporter(progress, total, self._source.endpoint.name, unit="rows")
-                rows = envelope.results
-                yield envelope.number, rows
-                done += len(rows)
-                if bar is not None:
-                    bar.update(done)
-        finally:
-            if bar is not None:
-                bar.close()
-
-    @staticmethod
-    def _build(build: Any, row: Any, page: int, index: int) -> R:
-        if type(row) is not dict:
-            err = ResponseValidationError(
-                f"page {page} row {index} should be an object, got {type(row).__name__}"
-            )
-            err.path = f"results[{index}]"
-            raise err
-        try:
-            result: R = build(row)
-        except ResponseValidationError as exc:
-            exc.path = f"results[{index}].{exc.path}" if exc.path else f"results[{index}]"
-            exc.message = f"page {page}, {exc.message} (at {exc.path})"
-            exc.args = (exc.message,)
-            raise
-        return result
-
-    def pages(self) -> Iterator[Page[R]]:
-        """Yield typed pages (``Page[R]`` with ``items``, ``count``, ``next``)."""
-        build = self._source.build
-        loader = RelatedLoader(self._related) if self._related else None
-        for envelope in self._envelopes():
-            items = [
-                self._build(build, row, envelope.number, i)
-                for i, row in enumerate(envelope.results)
-            ]
-            if loader is not None:
-                loader.fill(items)
-            link = envelope.next if type(envelope.next) is str else None  # else refused next
-            yield Page(items, envelope.count, envelope.number, link, envelope.previous)
-
     def _fetch_all(self) -> list[R]:
         if self._cache is None:
             self._cache = list(self.iterator())
@@ -385,31 +273,101 @@ class QuerySet(Generic[R]):
         return bool(self._fetch_all())
 
     def count(self) -> int:
-        """The number of matching rows: the cached length, or one ``page_size=1`` request."""
+        """The number of matching rows: the length of an evaluated result cache, else one
+        ``page_size=1`` request on every call (a count is never remembered)."""
         if self._cache is not None:
             return len(self._cache)
-        if self._count is None:
-            params = {**self.params(), "page_size": "1"}
-            envelope = next(iter_pages(self._source, params, page_size=1, limit=1))
-            if envelope.count is None:
-                return len(self._fetch_all())
-            self._count = envelope.count
-        total = max(0, self._count - self._start)
+        if self._matches_nothing():
+            return 0
+        params = {**self.params(), "page_size": "1"}
+        envelope = next(iter_pages(self._source, params, page_size=1, limit=1))
+        if envelope.count is None:  # the server does not count: walk the rows
+            return sum(1 for _ in self.iterator())
+        self._count = envelope.count  # shown by the notebook display, never answered from
+        total = max(0, envelope.count - self._start)
         limit = self._limit()
         return total if limit is None else min(total, limit)
 
     def exists(self) -> bool:
-        """Whether any row matches (one small request unless already evaluated)."""
+        """Whether any row matches: an evaluated result cache, else one small request."""
         if self._cache is not None:
             return bool(self._cache)
         return self.first() is not None
 
     def first(self) -> R | None:
-        """The first matching object, or ``None`` (one small request)."""
+        """The first matching object, or ``None`` (one small request unless evaluated)."""
         if self._cache is not None:
             return self._cache[0] if self._cache else None
         rows = list(self[:1].iterator())
         return rows[0] if rows else None
+
+    def last(self) -> R | None:
+        """The last matching object, or ``None``: the first one in the reversed ordering.
+
+        As in Django, an unordered queryset is ordered by id, so ``last()`` is the object with
+        the largest id. One small request unless evaluated.
+
+        Raises:
+            TypeError: The queryset is sliced (a slice cannot be reversed).
+            ValueError: It is unordered and the endpoint cannot be ordered by id.
+        """
+        if self._cache is not None:
+            return self._cache[-1] if self._cache else None
+        self._refuse_if_sliced("reverse")
+        endpoint = self._source.endpoint
+        ordering = self._ordering
+        if not ordering:
+            if "id" not in endpoint.ordering:
+                known = ", ".join(sorted(endpoint.ordering))
+                raise ValueError(
+                    f"last() needs an ordering to reverse: {endpoint.name} cannot be ordered by "
+                    f"id; call order_by() first (valid: {known})"
+                )
+            ordering = ("id",)
+        flipped = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
+        return self._clone(ordering=flipped).first()
+
+    def in_bulk(self, id_list: Iterable[int] | None = None) -> dict[int, R]:
+        """``{id: object}`` for the given ids (all matching objects when ``None``).
+
+        Asks with ``id__in`` in chunks of at most 100 ids (one request each, never reading more
+        rows than ids asked for), within this queryset's filters; ids that match nothing are
+        absent. Ids are checked before any I/O.
+
+        Raises:
+            TypeError, ValueError: An id is not a positive int, or the queryset is sliced.
+            ValueError: The endpoint has no ``id__in`` filter.
+            ResponseValidationError: The server answered an id that was not asked for (it
+                ignores ``id__in``).
+        """
+        self._refuse_if_sliced("in_bulk")
+        if id_list is None:
+            return {read_field(obj, "id"): obj for obj in self.iterator()}
+        if isinstance(id_list, str | bytes):
+            raise TypeError(f"in_bulk takes ids, got the string {id_list!r}")
+        ids = list(dict.fromkeys(id_list))
+        for pk in ids:
+            check_id(pk, what="in_bulk id")
+        endpoint = self._source.endpoint
+        if "id__in" not in endpoint.filters:
+            raise ValueError(
+                f"{endpoint.name} cannot be listed by several ids (its endpoint has no id__in "
+                "filter): fetch them one by one with get(id)"
+            )
+        found: dict[int, R] = {}
+        for begin in range(0, len(ids), IN_BULK_CHUNK):
+            chunk = ids[begin : begin + IN_BULK_CHUNK]
+            qs = self._narrow({"id__in": chunk}).options(page_size=len(chunk))
+            wanted = set(chunk)
+            for obj in qs[: len(chunk)].iterator():  # never more rows than ids asked for
+                pk = read_field(obj, "id")
+                if pk not in wanted:
+                    raise ResponseValidationError(
+                        f"{endpoint.name} answered id {pk!r}, which in_bulk did not ask for: "
+                        "the server ignores the id__in filter"
+                    )
+                found[pk] = obj
+        return found
 
     def get(self) -> R:
         """The single matching object.
@@ -440,32 +398,6 @@ class QuerySet(Generic[R]):
             if self._stop is not None:
                 count = min(count, self._stop - self._start)
         return Page(items, count, 1)
-
-    def to_pandas(
-        self, columns: Sequence[str] | None = None, *, progress: ProgressLike = None
-    ) -> Any:
-        """Fetch the rows into a ``pandas.DataFrame``, page by page (wire field names).
-
-        With ``columns``, only those fields are requested (``?fields=``) where the endpoint
-        supports it, and only those columns are kept. An evaluated queryset is converted from its
-        cache without a request. Needs pandas: ``pip install 'synapse-sdk[pandas]'``.
-
-        Args:
-            columns: The fields to keep, in order (default: every field the server sends).
-            progress: As for :meth:`iterator`.
-
-        Raises:
-            ImportError: pandas is not installed.
-        """
-        columns = check_columns(columns)
-        check_progress(progress)
-        pandas = import_pandas()
-        if self._cache is not None:
-            return build_frame(pandas, wire_rows(self._cache), columns)
-        qs = self
-        if columns and self._source.endpoint.fields_param and not self._fields:
-            qs = self._clone(fields=tuple(dict.fromkeys(("id", *columns))))
-        return build_frame(pandas, qs._rows(progress), columns)
 
     # -- pickling and binding (client.bind) -------------------------------------------------
 

@@ -48,14 +48,36 @@ class DetailManager(ReadManager[R], Generic[R, K]):
         """GET the detail route of ``pk`` and return the JSON as received."""
         return self._fetch_json(pk, params, timeout=timeout)
 
-    def get(self, pk: K, *, expand: tuple[str, ...] = (), fields: tuple[str, ...] = ()) -> R:
-        """Fetch one object by id.
+    def get(
+        self,
+        pk: K | None = None,
+        *,
+        expand: tuple[str, ...] = (),
+        fields: tuple[str, ...] = (),
+        **filters: Any,
+    ) -> R:
+        """Fetch one object: by id (the detail route), or, as in Django, the single object
+        matching ``filters`` (``client.tasks.get(project=1, status="pending")`` is
+        ``filter(...).get()``: keys and values checked like ``filter()``'s).
 
         Raises:
-            NotFoundError: No such object (or it belongs to another tenant).
-            TypeError, ValueError: ``pk`` is not a valid id (nothing is sent).
+            NotFoundError: No such object (or it belongs to another tenant), or nothing matched.
+            MultipleObjectsReturned: The filters matched more than one object.
+            TypeError, ValueError: ``pk`` is not a valid id, or a filter is wrong (nothing sent).
         """
-        return self._get(pk, expand, fields)
+        if not filters:
+            if pk is None:
+                raise TypeError("get() takes an id, or filters: get(7), get(project=1, ...)")
+            return self._get(pk, expand, fields)
+        self.endpoint.check_filters(filters)
+        if pk is not None:
+            raise TypeError("get() takes an id or filters, not both (filter on id=... instead)")
+        qs = self._filter(filters)
+        if expand:
+            qs = qs.expand(*expand)
+        if fields:
+            qs = qs.only(*fields)
+        return qs.get()
 
     def ref(self, pk: K) -> R:
         """A stub for ``pk``: no request until a field other than ``id`` is read."""

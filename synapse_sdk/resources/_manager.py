@@ -33,6 +33,7 @@ from synapse_sdk._http import UNSET, Multipart, Session, Timeout
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import PageSource, QuerySet, iter_pages
 from synapse_sdk._query._envelope import MAX_PAGE, MAX_PAGE_SIZE, check_envelope, page_param
+from synapse_sdk._query._proxy import QueryMethods
 from synapse_sdk._transfer import DownloadItem, download_file, download_files
 from synapse_sdk.resources._base import BaseResource
 from synapse_sdk.resources._context import ClientContext, pending
@@ -303,8 +304,9 @@ class _RouteSource:
         self._session.resolve_url(url)
 
 
-class ReadManager(BaseManager[R]):
-    """Listing: ``all()``, the family's typed ``filter()``, ``list_json`` and ``iter_json``.
+class ReadManager(QueryMethods[R], BaseManager[R]):
+    """Listing: ``all()``, the family's typed ``filter()``, ``list_json`` and ``iter_json``, and
+    the queryset API forwarded to ``all()`` (``count()``, ``first()``, ``list(manager)`` ...).
 
     The root of the capability chain (``ground_truth_events`` and ``agents`` have only this).
     """
@@ -410,4 +412,4 @@ class ReadManager(BaseManager[R]):
         return QuerySet(self, self._scope)
 
     def _filter(self, filters: Mapping[str, Any]) -> QuerySet[R]:
-        return QuerySet(self, self._scope).filter(**filters)
+        return QuerySet(self, self._scope)._narrow(filters)

@@ -85,6 +85,12 @@ class FileSpecification(Record):
 class DataCollection(Resource):
     """A collection of data units sharing file specifications."""
 
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[DataCollectionFilters]) -> DataCollection:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
+
     id: int
     name: str = ""
     description: str | None = None
@@ -199,6 +205,12 @@ class DataCollectionManager(DetailManager[DataCollection, int]):
 @attrs.define(kw_only=True, eq=False, repr=False)
 class DataUnit(Resource):
     """A set of files (one per file specification) forming one item to annotate."""
+
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[DataUnitFilters]) -> DataUnit:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
 
     id: int
     data_collection_id: int | None = fk("data_collection")

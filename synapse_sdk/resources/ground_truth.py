@@ -48,6 +48,14 @@ __all__ = [
 class GroundTruthDataset(Resource):
     """A ground-truth dataset."""
 
+    if TYPE_CHECKING:
+
+        def _filter_signature(
+            self, **filters: Unpack[GroundTruthDatasetFilters]
+        ) -> GroundTruthDataset:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
+
     id: int
     name: str = ""
     project_id: int | None = fk("project")
@@ -90,6 +98,14 @@ class GroundTruthDatasetManager(DetailManager[GroundTruthDataset, int]):
 @attrs.define(kw_only=True, eq=False, repr=False)
 class GroundTruthVersion(Resource):
     """A version of a ground-truth dataset."""
+
+    if TYPE_CHECKING:
+
+        def _filter_signature(
+            self, **filters: Unpack[GroundTruthVersionFilters]
+        ) -> GroundTruthVersion:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
 
     id: int
     version: str = ""
@@ -145,6 +161,12 @@ class GroundTruthVersionManager(DetailManager[GroundTruthVersion, int]):
 class GroundTruthEvent(BaseResource):
     """A ground-truth history event (``id`` repeats across events of one ground truth;
     ``pgh_id`` is unique)."""
+
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[GroundTruthEventFilters]) -> GroundTruthEvent:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
 
     id: int
     pgh_id: int | None = None

@@ -49,6 +49,12 @@ __all__ = [
 class Plugin(SavableResource):
     """A plugin (code that runs as jobs on agents)."""
 
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[PluginFilters]) -> Plugin:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
+
     id: int
     code: str = ""
     name: str = ""
@@ -132,6 +138,12 @@ class JobLog(Record):
 @attrs.define(kw_only=True, eq=False, repr=False)
 class Job(SavableResource):
     """A plugin run. ``wait()`` polls until it finishes."""
+
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[JobFilters]) -> Job:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
 
     id: int
     plugin_release_id: int | None = fk("plugin_release")
@@ -281,6 +293,12 @@ class JobManager(DetailUpdateManager[Job, int]):
 @attrs.define(kw_only=True, eq=False, repr=False)
 class Agent(BaseResource):
     """An agent that runs jobs."""
+
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[AgentFilters]) -> Agent:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
 
     id: int
     name: str = ""

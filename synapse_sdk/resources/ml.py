@@ -53,6 +53,12 @@ __all__ = [
 class Model(Resource):
     """A trained model; ``file`` is the URL of its archive."""
 
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[ModelFilters]) -> Model:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
+
     id: int
     name: str = ""
     description: str | None = None
@@ -198,6 +204,12 @@ class ModelManager(CreateManager[Model, int]):
 @attrs.define(kw_only=True, eq=False, repr=False)
 class Storage(Resource):
     """A storage backend configuration."""
+
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[StorageFilters]) -> Storage:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
 
     id: int
     name: str = ""

@@ -34,6 +34,12 @@ __all__ = [
 class PluginRelease(Resource):
     """A released version of a plugin."""
 
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[PluginReleaseFilters]) -> PluginRelease:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
+
     id: int
     plugin_id: int | None = fk("plugin")
     version: str = ""

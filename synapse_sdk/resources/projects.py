@@ -37,6 +37,12 @@ __all__ = [
 class Project(Resource):
     """A labelling project."""
 
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[ProjectFilters]) -> Project:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
+
     id: int
     title: str = ""
     description: str | None = None
@@ -94,6 +100,12 @@ class ProjectManager(DetailManager[Project, int]):
 @attrs.define(kw_only=True, eq=False, repr=False)
 class TaskTag(Resource):
     """A tag that can be put on tasks and assignments."""
+
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[TaskTagFilters]) -> TaskTag:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
 
     id: int
     project_id: int | None = fk("project")

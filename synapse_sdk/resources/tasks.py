@@ -63,6 +63,12 @@ class Taggable(Resource):
 class Task(Taggable):
     """A unit of annotation work on one data unit."""
 
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[TaskFilters]) -> Task:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
+
     id: int
     project_id: int | None = fk("project")
     data_unit_id: int | None = fk("data_unit")
@@ -290,6 +296,12 @@ class TaskManager(CreateManager[Task, int]):
 @attrs.define(kw_only=True, eq=False, repr=False)
 class Assignment(Taggable):
     """A labeller's (and reviewer's) assignment to a task."""
+
+    if TYPE_CHECKING:
+
+        def _filter_signature(self, **filters: Unpack[AssignmentFilters]) -> Assignment:
+            """The keywords of ``QuerySet.filter`` (for type checkers only)."""
+            ...
 
     id: int
     project_id: int | None = fk("project")

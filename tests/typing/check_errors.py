@@ -134,3 +134,20 @@ def writes_enums_uploads(c: BackendClient) -> None:
     print(c.tasks.get(1).status.is_known)  # E: Item "None" of "TaskStatus | None" has no attribute
     col = c.data_collections.get(1)
     col.upload(["a.png"], existing_units="skip")  # E: Argument "existing_units" to "upload"
+
+
+# -- qs: chained filters keep the family's typed filters --
+
+
+def chained_filters_are_typed(c: BackendClient) -> None:
+    c.tasks.filter(project=1).filter(statuss="x")  # E: Unexpected keyword argument "statuss"
+    c.tasks.all().filter(project="1")  # E: Argument "project" to "filter" of "QuerySet" has
+    c.tasks.order_by("id").filter(projet=1)  # E: Unexpected keyword argument "projet" for "filter"
+    c.projects.filter(is_archived=True).filter(project=1)  # E: Unexpected keyword argument
+    c.agents.all().filter(state="x")  # E: Unexpected keyword argument "state" for "filter"
+    c.tasks.filter(project=1).filter(1)  # E: Too many positional arguments for "filter"
+    c.data_files.count()  # E: "DataFileManager" has no attribute "count"
+    c.data_files.values("id")  # E: "DataFileManager" has no attribute "values"
+    n: str = c.tasks.count()  # E: (expression has type "int", variable has type "str")
+    flat: int = c.tasks.values_list("id", flat=True)  # E: (expression has type "RowQuery[Any]"
+    print(n, flat)

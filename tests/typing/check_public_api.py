@@ -37,6 +37,7 @@ from synapse_sdk import (
     Task,
     TaskTag,
 )
+from synapse_sdk._query import RowQuery
 from synapse_sdk.clients.backend import ListAllRows
 from synapse_sdk.resources import (
     AgentManager,
@@ -473,3 +474,32 @@ def writes_enums_errors_uploads(client: BackendClient) -> None:
     assert_type(report.reused, list[ItemResult[DataUnit]])
     assert_type(report[0].status, ItemStatus)
     assert_type(report[0].data_unit_id, int | None)
+
+
+# -- qs: Django querysets and managers --
+
+
+def django_querysets(client: BackendClient) -> None:
+    assert_type(client.tasks.count(), int)
+    assert_type(client.tasks.exists(), bool)
+    assert_type(client.tasks.first(), Task | None)
+    assert_type(client.projects.last(), Project | None)
+    assert_type(list(client.projects), list[Project])
+    assert_type(client.tasks[0], Task)
+    assert_type(client.tasks[:5], QuerySet[Task])
+    assert_type(client.tasks.iterator(), Iterator[Task])
+    assert_type(client.tasks.order_by("-id"), QuerySet[Task])
+    assert_type(client.tasks.filter(project=1).filter(status="pending"), QuerySet[Task])
+    assert_type(client.tasks.order_by("id").filter(id__in=[1, 2]), QuerySet[Task])
+    assert_type(client.agents.all().filter(status="connected"), QuerySet[Agent])
+    assert_type(client.tasks.filter(project=1).last(), Task | None)
+    assert_type(client.tasks.values("id"), RowQuery[dict[str, Any]])
+    assert_type(client.tasks.values("id").first(), dict[str, Any] | None)
+    assert_type(client.tasks.values_list("id", "status"), RowQuery[tuple[Any, ...]])
+    assert_type(client.tasks.filter(project=1).values_list("id", flat=True), RowQuery[Any])
+    assert_type(client.tasks.values("id")[0], dict[str, Any])
+    assert_type(client.tasks.in_bulk([1, 2]), dict[int, Task])
+    assert_type(client.jobs.filter(status="RUNNING").in_bulk(), dict[int, Job])
+    assert_type(client.tasks.to_pandas(columns=["id", "project_id"]), Any)
+    assert_type(client.tasks.get(project=1, status="pending"), Task)
+    assert_type(client.projects.get(pk=1), Project)
