@@ -24,7 +24,8 @@ The tree (all importable from ``synapse_sdk.clients.exceptions`` and ``synapse_s
     │   │   ├── ResponseTooLargeError   the body was over ``max_response_bytes``
     │   │   └── TruncatedBodyError      the body was cut off (also a ClientConnectionError)
     │   └── ResponseValidationError     valid JSON of the wrong shape (``path`` names the field)
-    └── IntegrityError                  a checksum did not match (upload finalize, download)
+    ├── IntegrityError                  a checksum did not match (upload finalize, download)
+    └── JobFailedError                  ``job.wait()`` saw the job end FAILED (``job``, ``logs``)
 
 Status codes map to classes in one table, :data:`STATUS_ERRORS`. Messages never contain tokens:
 URLs are redacted before they are stored on an error.
@@ -47,6 +48,7 @@ __all__ = [
     "GpuUnavailableError",
     "HTTPError",
     "IntegrityError",
+    "JobFailedError",
     "NotFoundError",
     "OriginError",
     "OutcomeUnknownError",
@@ -285,3 +287,28 @@ class UploadStalledError(ResponseError):
 
     upload_id: str | int | None = None
     offset: int | None = None
+
+
+class JobFailedError(ClientError):
+    """A job that was waited for (``job.wait()``) ended in the FAILED status.
+
+    Raised by ``wait(raise_on_failure=True)`` (the default); STOPPED is not a failure (someone
+    stopped the job on purpose), so ``wait()`` returns a stopped job. ``status_code`` is None:
+    every call succeeded, the job itself failed.
+
+    Attributes:
+        job: The job, refreshed, in its final status (``job.result``, ``job.meta`` may say why).
+        logs: Its last console log lines (at most :attr:`MAX_LOGS`, oldest first), as the
+            ``JobLog`` records ``job.logs()`` returns; empty when they could not be read.
+    """
+
+    #: How many of the last log lines are kept on the error (and shown in its message: 5).
+    MAX_LOGS = 20
+
+    job: Any = None
+    logs: list[Any]
+
+    def __init__(self, message: str, *, job: Any = None, logs: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.job = job
+        self.logs = list(logs or [])[-self.MAX_LOGS :]

@@ -17,6 +17,7 @@ from synapse_sdk._http._response import Response
 from synapse_sdk._http._retry import RetryBudget, RetryPolicy, parse_retry_after
 from synapse_sdk._http._sentinel import UNSET, Unset
 from synapse_sdk._http._session import Session
+from synapse_sdk._http._sse import SSEEvent, stream_events
 from synapse_sdk._http._timeout import Timeout
 from synapse_sdk._http._transport import Transport
 from synapse_sdk._http._urls import encode_query_value, redact_url
@@ -28,6 +29,7 @@ __all__ = [
     "InsecureTLSWarning",
     "Multipart",
     "Response",
+    "SSEEvent",
     "RetryBudget",
     "RetryPolicy",
     "Session",
@@ -40,4 +42,5 @@ __all__ = [
     "encode_query_value",
     "parse_retry_after",
     "redact_url",
+    "stream_events",
 ]

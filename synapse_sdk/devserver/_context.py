@@ -7,9 +7,10 @@ import json
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -28,6 +29,15 @@ class Config:
     job_duration: float
     upload_expiry: float
     control: bool
+    #: ``"int"`` (default) or ``"uuid"``: the kind of id a new job gets.
+    job_ids: str = "int"
+    #: Seconds between the progress log lines of a running simulated job (None: none).
+    job_log_interval: float | None = None
+    #: Seconds between the polls of a console-log tail, and between its keep-alive comments.
+    tail_poll: float = 0.05
+    tail_ping: float = 15.0
+    #: Set when the server stops: open log tails end.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def media_dir(self) -> Path:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import struct
 import time
+import uuid
 import zlib
 from typing import Any
 
@@ -227,7 +228,8 @@ def seed_demo(store: Store, config: Config, tenant: int, user: int) -> dict[str,
         job = store.insert(
             "jobs",
             tenant,
-            {
+            key=str(uuid.uuid4()) if config.job_ids == "uuid" else None,
+            doc={
                 "plugin_release": release["id"],
                 "plugin": plugin["id"],
                 "action": "train",

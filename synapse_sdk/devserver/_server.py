@@ -48,6 +48,11 @@ class LocalBackend:
             removed on :meth:`stop`. An existing directory keeps its state across restarts.
         control: expose the ``_devserver/`` control endpoint.
         job_duration: seconds a job created by ``plugins/<id>/run/`` takes to succeed.
+        job_ids: ``"int"`` (default) or ``"uuid"``: the kind of id new jobs get (the real
+            backend uses either); the jobs routes take both.
+        job_log_interval: seconds between the progress log lines a running simulated job
+            writes (None: only its start and end lines).
+        tail_ping: seconds of silence after which a console-log tail sends a keep-alive comment.
         upload_expiry: seconds after which an unfinished chunked upload answers 410.
         port: TCP port on 127.0.0.1 (0 = any free port).
         host: interface to bind (keep the default: 127.0.0.1).
@@ -73,11 +78,20 @@ class LocalBackend:
         port: int = 0,
         host: str = "127.0.0.1",
         listen: bool = True,
+        job_ids: str = "int",
+        job_log_interval: float | None = None,
+        tail_ping: float = 15.0,
     ) -> None:
         if seed not in SEEDS:
             raise ValueError(f"unknown seed {seed!r}; expected None or 'demo'")
         if job_duration < 0 or upload_expiry < 0:
             raise ValueError("job_duration and upload_expiry must be >= 0")
+        if job_ids not in ("int", "uuid"):
+            raise ValueError(f"job_ids must be 'int' or 'uuid', got {job_ids!r}")
+        for name, value in (("job_log_interval", job_log_interval), ("tail_ping", tail_ping)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        self._jobs = (job_ids, job_log_interval, float(tail_ping))
         self._seed = seed
         self._data_dir_arg = Path(data_dir) if data_dir is not None else None
         self._control = control
@@ -158,7 +172,17 @@ class LocalBackend:
             self._tmp = tempfile.mkdtemp(prefix="synapse-devserver-")
         data_dir = self.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        config = Config(data_dir, self._job_duration, self._upload_expiry, self._control)
+        job_ids, log_interval, tail_ping = self._jobs
+        config = Config(
+            data_dir,
+            self._job_duration,
+            self._upload_expiry,
+            self._control,
+            job_ids=job_ids,
+            job_log_interval=log_interval,
+            tail_ping=tail_ping,
+            stop=self._stop_event,
+        )
         store = Store(str(data_dir / "devserver.sqlite3"))
         try:
             ensure_default(store)

@@ -7,6 +7,7 @@ from synapse_sdk.resources import (
     data_files,
     ground_truth,
     integration,
+    jobs,
     ml,
     plugin_releases,
     projects,
@@ -49,6 +50,7 @@ from synapse_sdk.resources.data import *  # noqa: F403
 from synapse_sdk.resources.data_files import *  # noqa: F403
 from synapse_sdk.resources.ground_truth import *  # noqa: F403
 from synapse_sdk.resources.integration import *  # noqa: F403
+from synapse_sdk.resources.jobs import *  # noqa: F403
 from synapse_sdk.resources.ml import *  # noqa: F403
 from synapse_sdk.resources.plugin_releases import *  # noqa: F403
 from synapse_sdk.resources.projects import *  # noqa: F403
@@ -91,6 +93,7 @@ __all__ += data.__all__
 __all__ += data_files.__all__
 __all__ += ground_truth.__all__
 __all__ += integration.__all__
+__all__ += jobs.__all__
 __all__ += ml.__all__
 __all__ += plugin_releases.__all__
 __all__ += projects.__all__

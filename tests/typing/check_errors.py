@@ -87,11 +87,11 @@ def unsupported_operations(c: BackendClient) -> None:
 
 
 def ids_of_the_wrong_kind(c: BackendClient) -> None:
-    """Only families whose backend takes codes accept strings."""
+    """Only families whose backend takes codes (or UUIDs: jobs) accept strings."""
     c.tasks.get("1")  # E: Argument 1 to "get" of "DetailManager" has incompatible type "str"
     c.projects.ref("demo")  # E: Argument 1 to "ref" of "DetailManager" has incompatible type
     c.plugins.get("demo-plugin")  # E: Argument 1 to "get" of "DetailManager" has incompatible
-    c.jobs.update("1", status="x")  # E: Argument 1 to "update" of "DetailUpdateManager" has
+    c.jobs.update(1.5, status="x")  # E: Argument 1 to "update" of "DetailUpdateManager" has
     c.data_files.get("1")  # E: Argument 1 to "get" of "UnlistedManager" has incompatible type
 
 
