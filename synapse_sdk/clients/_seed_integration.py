@@ -9,6 +9,10 @@ from synapse_sdk._endpoint import check_id
 from synapse_sdk.clients._seed_base import SeedBase
 from synapse_sdk.resources import JobId, JobStatus
 from synapse_sdk.resources.jobs import tail_blocks
+from synapse_sdk.resources.serve_applications import (
+    ServeApplicationCreateRequest,
+    check_create_request,
+)
 
 __all__ = ["IntegrationMethods"]
 
@@ -95,6 +99,27 @@ class IntegrationMethods(SeedBase):
                 blocks.close()
 
         return lines()
+
+    def create_logs(self, data: Mapping[str, Any] | list[Mapping[str, Any]]) -> Any:
+        """Write log entries (``POST logs/``): one ``{message, level='info', context?, file?}``
+        or a list; a ``file`` path is sent as a ``data:<mime>;base64,...`` URI. ``data`` is
+        never modified (the official client rewrote its ``file`` in place). Checked before any
+        request: a string ``message``, a level of the backend's set, an existing file."""
+        return self.jobs.create_logs_json(data)
+
+    def list_serve_applications(
+        self, params: Mapping[str, Any] | None = None, *, list_all: bool = False
+    ) -> Any:
+        """List serve applications (first page envelope, or every row lazily with
+        ``list_all=True``: a :class:`ListAllRows` with ``.count``)."""
+        return self._list(self.serve_applications, params, None, list_all)
+
+    def create_serve_application(
+        self, data: ServeApplicationCreateRequest | Mapping[str, Any]
+    ) -> Any:
+        """Create a serve application: ``{'job': <int or UUID>, 'status'?: str, 'data'?: {}}``
+        (``job`` checked before any request)."""
+        return self.serve_applications.create_json(check_create_request(data))
 
     def list_storages(self, params: Mapping[str, Any] | None = None) -> Any:
         """List storages (first page envelope)."""

@@ -258,6 +258,16 @@ def seed_demo(store: Store, config: Config, tenant: int, user: int) -> dict[str,
                     "datetime": iso_at(t0 + offset),
                 },
             )
+        serve_app = store.insert(
+            "serve_applications",
+            tenant,
+            {
+                "job": job["id"],
+                "status": "RUNNING",
+                "data": {"route": "/demo"},
+                "created": now_iso(),
+            },
+        )
         model_key, model_size, _ = save_media(config, "demo-model.pt", b"demo model weights\n")
         model = store.insert(
             "models",
@@ -365,6 +375,7 @@ def seed_demo(store: Store, config: Config, tenant: int, user: int) -> dict[str,
         plugin_code=plugin["code"],
         plugin_release=release["id"],
         job=job["id"],
+        serve_application=serve_app["id"],
         model=model["id"],
         storages=[s["id"] for s in storages],
         ground_truth_dataset=gtd["id"],

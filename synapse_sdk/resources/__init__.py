@@ -11,6 +11,7 @@ from synapse_sdk.resources import (
     ml,
     plugin_releases,
     projects,
+    serve_applications,
     tasks,
 )
 from synapse_sdk.resources._base import (
@@ -54,6 +55,7 @@ from synapse_sdk.resources.jobs import *  # noqa: F403
 from synapse_sdk.resources.ml import *  # noqa: F403
 from synapse_sdk.resources.plugin_releases import *  # noqa: F403
 from synapse_sdk.resources.projects import *  # noqa: F403
+from synapse_sdk.resources.serve_applications import *  # noqa: F403
 from synapse_sdk.resources.tasks import *  # noqa: F403
 
 __all__ = [
@@ -97,4 +99,5 @@ __all__ += jobs.__all__
 __all__ += ml.__all__
 __all__ += plugin_releases.__all__
 __all__ += projects.__all__
+__all__ += serve_applications.__all__
 __all__ += tasks.__all__

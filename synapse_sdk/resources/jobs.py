@@ -11,14 +11,14 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, Union
 
 import attrs
 
 from synapse_sdk._converter._isotime import parse_iso
 from synapse_sdk._endpoint import Action, Endpoint
-from synapse_sdk._exceptions import ClientError, JobFailedError
+from synapse_sdk._exceptions import ClientError, JobFailedError, ResponseValidationError
 from synapse_sdk._http import SSEEvent, stream_events
 from synapse_sdk._progress import ProgressLike, reporter
 from synapse_sdk._query import QuerySet
@@ -26,6 +26,7 @@ from synapse_sdk.resources._base import Record, SavableResource, fk
 from synapse_sdk.resources._capabilities import DetailUpdateManager
 from synapse_sdk.resources._enums import JobStatus, LogLevel
 from synapse_sdk.resources._relations import ForeignKey
+from synapse_sdk.resources.logs import log_body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -338,6 +339,8 @@ JOBS = Endpoint(
     actions={
         "console_logs": Action("GET", "console_logs/"),
         "tail_console_logs": Action("GET", "tail_console_logs/"),
+        # POST logs/ (log entries of plugin runs): declared here, see resources/logs.py.
+        "create_logs": Action("POST", "logs/", detail=False, absolute=True),
     },
 )
 
@@ -377,3 +380,27 @@ class JobManager(DetailUpdateManager[Job, JobId]):
             ResponseTooLargeError: A line over 1 MiB or an event over 8 MiB.
         """
         return tail_events(self, pk, idle_timeout=idle_timeout, timeout=timeout)
+
+    def create_logs_json(self, data: Any) -> Any:
+        """``POST logs/`` with :func:`~synapse_sdk.resources.logs.log_body`'s checked copy of
+        ``data`` (one entry or a list); returns the JSON as received."""
+        return self.action_json("create_logs", json=log_body(data))
+
+    def create_logs(self, *entries: Mapping[str, Any]) -> list[JobLog]:
+        """Write log entries (``POST logs/``): each ``{"message": ..., "level": "info",
+        "context": {...}, "file": path}``; a ``file`` path is sent inline as a data URI.
+
+        Returns:
+            The entries the server created.
+
+        Raises:
+            TypeError, ValueError, FileNotFoundError: A malformed entry (before any request).
+            ResponseValidationError: The answer is not an object or a list of objects.
+        """
+        raw = self.create_logs_json(list(entries))
+        rows = raw if isinstance(raw, list) else [raw]
+        if not all(type(row) is dict for row in rows):
+            raise ResponseValidationError(
+                "logs/ should answer an object or a list of objects", response=raw
+            )
+        return [self.converter.structure(row, JobLog) for row in rows]
