@@ -367,7 +367,7 @@ def _run(
                             progressed = True
                         last_id = parser.last_id if parser.last_id is not None else last_id
                         yield block
-                    error = TransportError("the event stream ended", **context)
+                    error = ClientConnectionError("the event stream ended", **context)
                 except TransportError as exc:
                     error = exc
                 finally:
