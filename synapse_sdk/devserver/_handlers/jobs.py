@@ -41,7 +41,8 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 def job_key(ref: str) -> int | str | None:
     """The stored id a URL segment names: an int, a UUID string (lower case), or None."""
     if ref.isascii() and ref.isdigit():
-        return int(ref)
+        number = int(ref)
+        return number if 0 < number < 2**63 else None
     if _UUID.fullmatch(ref):
         return ref.lower()
     return None
