@@ -27,16 +27,13 @@ What a hostile or broken server cannot do:
 
 from __future__ import annotations
 
-import collections
 import random
-import re
 import time
 import uuid
 import zlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import urllib3
 
 from synapse_sdk._exceptions import (
@@ -45,7 +42,6 @@ from synapse_sdk._exceptions import (
     ClientTimeoutError,
     DeadlineExceededError,
     ResponseDecodeError,
-    ResponseTooLargeError,
     TransportError,
 )
 from synapse_sdk._http import _attempt
@@ -53,6 +49,7 @@ from synapse_sdk._http._attempt import Call, finish_attempt
 from synapse_sdk._http._body import MAX_ERROR_BYTES, READ_BLOCK, read_body, set_read_timeout
 from synapse_sdk._http._response import Response, build_status_error
 from synapse_sdk._http._retry import RetryPolicy
+from synapse_sdk._http._sse_parse import SeenIds, SSEEvent, SSEParser
 from synapse_sdk._http._timeout import Timeout
 from synapse_sdk._http._urls import add_params, redact_text, redact_url
 from synapse_sdk._http._watchdog import WATCHDOG, Guard
@@ -62,144 +59,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SSEEvent", "stream_events"]
 
-_LINE_END = re.compile(rb"\r\n|\r|\n")
 _NO_RETRY = RetryPolicy(max_retries=0)
 _MAX_BASE = 60.0
-_REMEMBERED_IDS = 4096
-
-
-@attrs.frozen
-class SSEEvent:
-    """One block of the stream (the lines up to a blank line).
-
-    Attributes:
-        id: The block's own ``id`` field, or None.
-        last_id: The stream's last event id once this block was read (what a reconnect sends).
-        event: The event type (``"message"`` unless the block names one).
-        data: The ``data`` lines joined with newlines; None for a block without data (only
-            comments, such as a ``: ping`` keep-alive): not an event in the SSE sense.
-        lines: The block's raw non-blank lines, as received (comments included).
-    """
-
-    id: str | None
-    last_id: str | None
-    event: str
-    data: str | None
-    lines: tuple[str, ...]
-
-
-class _Parser:
-    """Bytes in, blocks out, under the line and block limits."""
-
-    def __init__(self, max_line: int, max_block: int, context: dict[str, Any]) -> None:
-        self.max_line, self.max_block, self.context = max_line, max_block, context
-        self.buf = bytearray()
-        self.skip_lf = False
-        self.first = True
-        self.last_id: str | None = None
-        self.retry_ms: int | None = None
-        self.reset()
-
-    def reset(self) -> None:
-        self.lines: list[str] = []
-        self.data: list[str] = []
-        self.event = ""
-        self.block_id: str | None = None
-        self.size = 0
-
-    def _too_large(self, what: str, limit: int) -> ResponseTooLargeError:
-        error = ResponseTooLargeError(
-            f"the event stream sent {what} longer than {limit} bytes; nothing more was read",
-            **self.context,
-        )
-        error.limit = limit
-        return error
-
-    def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
-        buf = self.buf
-        buf += chunk
-        start = 0
-        if self.skip_lf and buf[:1] == b"\n":
-            start = 1
-        self.skip_lf = False
-        for match in _LINE_END.finditer(buf, start):
-            line = bytes(buf[start : match.start()])
-            start = match.end()
-            if match.group() == b"\r" and start == len(buf):
-                self.skip_lf = True  # a CRLF may be split across reads
-            block = self._line(line)
-            if block is not None:
-                yield block
-        del buf[:start]
-        if len(buf) > self.max_line:
-            raise self._too_large("a line", self.max_line)
-
-    def _line(self, raw: bytes) -> SSEEvent | None:
-        if self.first:
-            self.first = False
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        if len(raw) > self.max_line:
-            raise self._too_large("a line", self.max_line)
-        if not raw:
-            return self._dispatch()
-        self.size += len(raw) + 1
-        if self.size > self.max_block:
-            raise self._too_large("an event", self.max_block)
-        line = raw.decode("utf-8", errors="replace")
-        self.lines.append(line)
-        if line.startswith(":"):
-            return None
-        name, colon, value = line.partition(":")
-        if colon and value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            self.data.append(value)
-        elif name == "event":
-            self.event = value
-        elif name == "id" and "\0" not in value:
-            self.block_id = value
-        elif name == "retry" and value.isascii() and value.isdigit():
-            self.retry_ms = int(value)
-        return None
-
-    def _dispatch(self) -> SSEEvent | None:
-        if not self.lines:
-            return None
-        if self.block_id is not None:
-            self.last_id = self.block_id
-        block = SSEEvent(
-            id=self.block_id,
-            last_id=self.last_id,
-            event=self.event or "message",
-            data="\n".join(self.data) if self.data else None,
-            lines=tuple(self.lines),
-        )
-        self.reset()
-        return block
-
-
-class _Seen:
-    """Ids already dispatched: numeric ids must grow, others are remembered (bounded)."""
-
-    def __init__(self) -> None:
-        self.high: int | None = None
-        self.order: collections.deque[str] = collections.deque()
-        self.names: set[str] = set()
-
-    def duplicate(self, event_id: str) -> bool:
-        if event_id.isascii() and event_id.isdigit() and len(event_id) < 30:
-            number = int(event_id)
-            if self.high is not None and number <= self.high:
-                return True
-            self.high = number
-            return False
-        if event_id in self.names:
-            return True
-        self.names.add(event_id)
-        self.order.append(event_id)
-        if len(self.order) > _REMEMBERED_IDS:
-            self.names.discard(self.order.popleft())
-        return False
 
 
 class _Open:
@@ -242,12 +103,10 @@ def _read_head(raw: urllib3.BaseHTTPResponse, guard: Guard | None, call: Call) -
 def _positive(name: str, value: object, *, optional: bool = False) -> None:
     if optional and value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise (
-            TypeError
-            if not isinstance(value, (int, float)) or isinstance(value, bool)
-            else ValueError
-        )(f"{name} must be a number > 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    if not value > 0 or value != value or value == float("inf"):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
 def stream_events(
@@ -320,7 +179,7 @@ def _run(
 ) -> Iterator[SSEEvent]:
     clock = session.clock
     deadline_at = None if timeout is None else clock() + timeout
-    seen = _Seen()
+    seen = SeenIds()
     base = 0.5
     failures = 0
     while True:
@@ -358,7 +217,7 @@ def _run(
                 if raw.status not in (429, 500, 502, 503, 504):
                     raise error
             else:
-                parser = _Parser(*limits, context)
+                parser = SSEParser(*limits, context)
                 try:
                     for block in _blocks(raw, parser, idle, deadline_at, clock, context):
                         if block.data is not None and block.id is not None:
@@ -397,7 +256,7 @@ def _run(
 
 def _blocks(
     raw: urllib3.BaseHTTPResponse,
-    parser: _Parser,
+    parser: SSEParser,
     idle: float,
     deadline_at: float | None,
     clock: Any,

@@ -8,7 +8,7 @@ from typing import Any
 from synapse_sdk._endpoint import check_id
 from synapse_sdk.clients._seed_base import SeedBase
 from synapse_sdk.resources import JobId, JobStatus
-from synapse_sdk.resources.jobs import tail_blocks
+from synapse_sdk.resources._job_tail import tail_blocks
 from synapse_sdk.resources.serve_applications import (
     ServeApplicationCreateRequest,
     check_create_request,
