@@ -101,3 +101,15 @@ def navigation_is_typed(c: BackendClient) -> None:
     c.plugins.get(1).releases.delete(1)  # E: "PluginReleaseManager" has no attribute "delete"
     c.tasks.scoped(project=1).update(1)  # E: "TaskManager" has no attribute "update"
     c.tasks.related(int)  # E: Value of type variable "M" of "related" of "BaseManager" cannot be
+
+
+# -- jobs: job ids, the log tail, create_logs, serve applications --
+
+
+def jobs_mistakes(c: BackendClient) -> None:
+    c.jobs.get(1.5)  # E: Argument 1 to "get" of "DetailManager" has incompatible type "float"
+    c.jobs.tail(7, idle_timeout="60")  # E: Argument "idle_timeout" to "tail" of "JobManager" has
+    c.jobs.get(1).wait(raise_on_failure="no")  # E: Argument "raise_on_failure" to "wait" of "Job"
+    c.serve_applications.filter(jobs=1)  # E: Unexpected keyword argument "jobs" for "filter"
+    c.serve_applications.update(1)  # E: "ServeApplicationManager" has no attribute "update"
+    c.tail_job_console_logs(1.5)  # E: Argument 1 to "tail_job_console_logs" of
