@@ -23,6 +23,7 @@ from synapse_sdk import (
     ClientTimeoutError,
     DeadlineExceededError,
     NotFoundError,
+    OriginError,
     RateLimitError,
     ResponseDecodeError,
     ResponseTooLargeError,
@@ -324,3 +325,13 @@ def test_bad_options_are_refused_before_any_request(
     with pytest.raises(TypeError):
         client.tail_job_console_logs(7, timeout="5")  # type: ignore[arg-type]
     assert hostile.requests() == []
+
+
+def test_a_stream_on_another_origin_is_refused_before_any_request(
+    hostile_factory: Any,
+) -> None:
+    api, other = hostile_factory(), hostile_factory()
+    session = Session(api.url, headers={"Synapse-Access-Token": "Token t"})
+    with session, pytest.raises(OriginError):
+        stream_events(session, f"{other.url}{TAIL}")
+    assert other.requests() == [] and api.requests() == []
