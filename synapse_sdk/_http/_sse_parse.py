@@ -72,12 +72,13 @@ class SSEParser:
 
     def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
         buf = self.buf
+        held = len(buf)  # what is held has no line end: scan only the new bytes
         buf += chunk
         start = 0
         if self.skip_lf and buf[:1] == b"\n":
             start = 1
         self.skip_lf = False
-        for match in _LINE_END.finditer(buf, start):
+        for match in _LINE_END.finditer(buf, max(start, held)):
             line = bytes(buf[start : match.start()])
             start = match.end()
             if match.group() == b"\r" and start == len(buf):

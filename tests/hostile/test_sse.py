@@ -335,3 +335,17 @@ def test_a_stream_on_another_origin_is_refused_before_any_request(
     with session, pytest.raises(OriginError):
         stream_events(session, f"{other.url}{TAIL}")
     assert other.requests() == [] and api.requests() == []
+
+
+def test_a_line_dripped_one_byte_per_read_costs_linear_time() -> None:
+    """Each read scans only its new bytes: 200,000 one-byte reads of one line took > 100 s when
+    every read rescanned the held part of the line."""
+    from synapse_sdk._http._sse_parse import SSEParser
+
+    parser = SSEParser(1024 * 1024, 8 * 1024 * 1024, {})
+    started = time.monotonic()
+    for _ in range(200_000):
+        assert list(parser.feed(b"x")) == []
+    [block] = parser.feed(b"\n\n")  # a field named "xxx...": a block without data
+    assert block.data is None and block.lines == ("x" * 200_000,)
+    assert time.monotonic() - started < 10
