@@ -349,3 +349,20 @@ def test_a_line_dripped_one_byte_per_read_costs_linear_time() -> None:
     [block] = parser.feed(b"\n\n")  # a field named "xxx...": a block without data
     assert block.data is None and block.lines == ("x" * 200_000,)
     assert time.monotonic() - started < 10
+
+
+def test_the_servers_retry_field_sets_the_backoff_base(
+    hostile: HostileServer, client: BackendClient, sleeps: Sleeps
+) -> None:
+    def handler(conn: Conn, req: Request) -> bool:
+        head(conn)
+        if len(hostile.requests(TAIL)) < 4:
+            conn.send(b"retry: 100\n\n")  # then a drop, without a new event
+            return False
+        conn.send(log(1) + COMPLETE)
+        return False
+
+    hostile.route(TAIL, handler)
+    assert messages(client) == ["line 1"]
+    assert len(sleeps) == 3
+    assert all(0 <= s <= bound for s, bound in zip(sleeps, (0.1, 0.2, 0.4), strict=True))
