@@ -267,7 +267,11 @@ def _jobs_wait(args: argparse.Namespace, out: TextIO) -> int:
     with _client(args) as client:
         job: Job = client.jobs.get(args.job)
         try:
-            job.wait(timeout=args.timeout, progress=bool(args.progress) or None)
+            job.wait(
+                timeout=args.timeout,
+                progress=bool(args.progress) or None,
+                raise_on_failure=False,  # a failed job is reported below, with its status
+            )
         except TimeoutError as exc:
             sys.stderr.write(f"synapse: {exc}\n")
             return EXIT_TIMEOUT

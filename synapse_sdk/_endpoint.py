@@ -47,13 +47,16 @@ __all__ = [
     "filter_kinds",
 ]
 
-IdKind = Literal["int", "uuid", "lookup"]
+#: What a detail route's id may be: ``int`` (a positive int), ``uuid`` (a UUID or its canonical
+#: string), ``int_or_uuid`` (either: job ids) or ``lookup`` (an int or a code string).
+IdKind = Literal["int", "uuid", "int_or_uuid", "lookup"]
 #: What a filter's value may be: ``int``; ``ints`` (one int or several); ``bool``; ``str`` (or a
 #: str enum); ``strs``; ``datetime`` (a datetime, a date or an ISO string); ``lookup`` (an id or a
 #: code string); ``any`` (not checked).
 FilterKind = Literal["int", "ints", "bool", "str", "strs", "datetime", "lookup", "any"]
 
 _LOOKUP_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}(@[A-Za-z0-9_.+-]{1,64})?$")
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 _PAGING_KEYS = frozenset({"page", "page_size", "ordering", "fields", "expand"})
 
 
@@ -65,8 +68,9 @@ def check_id(value: object, kind: IdKind = "int", *, what: str = "id", secret: b
 
     Args:
         value: The id given by the caller.
-        kind: ``"int"`` (positive int), ``"uuid"`` (UUID or its canonical string) or ``"lookup"``
-            (a positive int, or a slug / ``code@version`` string).
+        kind: ``"int"`` (positive int), ``"uuid"`` (UUID or its canonical string),
+            ``"int_or_uuid"`` (either: a positive int, a ``uuid.UUID`` or a canonical UUID string)
+            or ``"lookup"`` (a positive int, or a slug / ``code@version`` string).
         what: The parameter name used in error messages.
         secret: The id is a credential (an agent token): never echo it in an error.
 
@@ -77,6 +81,26 @@ def check_id(value: object, kind: IdKind = "int", *, what: str = "id", secret: b
         TypeError: The id has the wrong type (``"1"``, ``True``, ``None``, ``1.0``).
         ValueError: The id has the right type but an invalid value (``-1``, ``".."``, ``"a/b"``).
     """
+    if kind == "int_or_uuid":
+        if isinstance(value, uuid.UUID):
+            return str(value)
+        if isinstance(value, str):
+            if value.isascii() and value.isdigit():
+                raise TypeError(
+                    f"{what} must be a positive int or a UUID, got str {value!r} (convert it "
+                    "with int() first)"
+                )
+            if not _UUID_RE.fullmatch(value):
+                raise ValueError(
+                    f"{what} must be a positive int or a UUID in canonical form "
+                    f"('xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'), got {value!r}"
+                )
+            return value.lower()
+        if not (isinstance(value, int) and not isinstance(value, bool)):
+            raise TypeError(
+                f"{what} must be a positive int or a UUID (uuid.UUID or its string), got "
+                f"{type(value).__name__} {value!r}"
+            )
     if kind == "uuid":
         if isinstance(value, uuid.UUID):
             return str(value)

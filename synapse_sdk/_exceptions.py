@@ -28,6 +28,8 @@ The tree (all importable from ``synapse_sdk.clients.exceptions`` and ``synapse_s
     ├── IntegrityError                  a checksum did not match (upload finalize, download)
     └── MultipleObjectsReturned         ``queryset.get()`` matched several (also a ValueError)
 
+    └── JobFailedError                  ``job.wait()`` saw the job end FAILED (``job``, ``logs``)
+
 Status codes map to classes in one table, :data:`STATUS_ERRORS`. Messages never contain tokens:
 URLs are redacted before they are stored on an error.
 """
@@ -51,6 +53,7 @@ __all__ = [
     "HTTPError",
     "IntegrityError",
     "MultipleObjectsReturned",
+    "JobFailedError",
     "NotFoundError",
     "OriginError",
     "OutcomeUnknownError",
@@ -332,3 +335,30 @@ class DoesNotExist(NotFoundError):
         super().__init__(f"no {_singular(family)} matched {filters!r}")
         self.family = family
         self.filters = dict(filters)
+
+
+class JobFailedError(ClientError):
+    """A job that was waited for (``job.wait()``) ended in the FAILED status.
+
+    Raised by ``wait(raise_on_failure=True)`` (the default); STOPPED is not a failure (someone
+    stopped the job on purpose), so ``wait()`` returns a stopped job. ``status_code`` is None:
+    every call succeeded, the job itself failed.
+
+    Attributes:
+        job: The job, refreshed, in its final status (``job.result``, ``job.meta`` may say why).
+        logs: Its last console log lines (at most :attr:`MAX_LOGS`, oldest first), as the
+            ``JobLog`` records ``job.logs()`` returns; empty when they could not be read.
+    """
+
+    #: How many of the last log lines are kept on the error (and shown in its message: 5).
+    MAX_LOGS = 20
+
+    job: Any = None
+    logs: list[Any]
+
+    def __init__(
+        self, message: str, *, job: Any = None, logs: list[Any] | None = None, **fields: Any
+    ) -> None:
+        super().__init__(message, **fields)
+        self.job = job
+        self.logs = list(logs or [])[-self.MAX_LOGS :]

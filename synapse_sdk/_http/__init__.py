@@ -17,6 +17,7 @@ from synapse_sdk._http._response import Response
 from synapse_sdk._http._retry import RetryBudget, RetryPolicy, parse_retry_after
 from synapse_sdk._http._sentinel import UNSET, Unset
 from synapse_sdk._http._session import Session
+from synapse_sdk._http._sse import SSEEvent, stream_events
 from synapse_sdk._http._storage import storage_put
 from synapse_sdk._http._timeout import Timeout
 from synapse_sdk._http._transport import Transport
@@ -30,6 +31,7 @@ __all__ = [
     "Multipart",
     "RawBody",
     "Response",
+    "SSEEvent",
     "RetryBudget",
     "RetryPolicy",
     "Session",
@@ -43,4 +45,5 @@ __all__ = [
     "parse_retry_after",
     "redact_url",
     "storage_put",
+    "stream_events",
 ]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from synapse_sdk._endpoint import check_id
 from synapse_sdk.clients._seed_base import SeedBase
-from synapse_sdk.resources import JobStatus
+from synapse_sdk.resources import JobId, JobStatus
+from synapse_sdk.resources._job_tail import tail_blocks
+from synapse_sdk.resources.serve_applications import (
+    ServeApplicationCreateRequest,
+    check_create_request,
+)
 
 __all__ = ["IntegrationMethods"]
 
@@ -47,11 +52,11 @@ class IntegrationMethods(SeedBase):
         """List jobs (first page envelope)."""
         return self.jobs.list_json(params)
 
-    def get_job(self, pk: int, params: Mapping[str, Any] | None = None) -> Any:
-        """Get a job (raw JSON)."""
+    def get_job(self, pk: JobId, params: Mapping[str, Any] | None = None) -> Any:
+        """Get a job (raw JSON); ``pk`` is an int or a UUID."""
         return self.jobs.fetch_json(pk, params)
 
-    def update_job(self, pk: int, data: Mapping[str, Any]) -> Any:
+    def update_job(self, pk: JobId, data: Mapping[str, Any]) -> Any:
         """Update a job (PATCH), e.g. ``{'status': 'SUCCEEDED'}``.
 
         Raises:
@@ -68,9 +73,53 @@ class IntegrationMethods(SeedBase):
                 raise ValueError(f"job status must be one of {', '.join(valid)}, got {status!r}")
         return self.jobs.update_json(pk, dict(data), partial=True)
 
-    def list_job_console_logs(self, pk: int) -> Any:
+    def list_job_console_logs(self, pk: JobId) -> Any:
         """A job's console logs (first page envelope)."""
         return self.jobs.action_json("console_logs", pk)
+
+    def tail_job_console_logs(
+        self, job_id: JobId, *, idle_timeout: float = 60.0, timeout: float | None = None
+    ) -> Iterator[str]:
+        """Stream a job's console log as the official client does: every non-blank line of the
+        ``GET jobs/<id>/tail_console_logs/`` event stream, as received (``id: 3``,
+        ``data: {"type": "log", ...}``, ``: ping`` comments), until the ``complete`` event.
+
+        Unlike the official client it resumes a dropped connection (no event twice, none
+        skipped), has an idle timeout instead of no read timeout, and raises the typed errors;
+        see ``client.jobs.tail`` for the typed events. The id and options are checked now,
+        before any request.
+        """
+        blocks = tail_blocks(self.jobs, job_id, idle_timeout=idle_timeout, timeout=timeout)
+
+        def lines() -> Iterator[str]:
+            try:
+                for block, _ in blocks:
+                    yield from block.lines
+            finally:
+                blocks.close()
+
+        return lines()
+
+    def create_logs(self, data: Mapping[str, Any] | list[Mapping[str, Any]]) -> Any:
+        """Write log entries (``POST logs/``): one ``{message, level='info', context?, file?}``
+        or a list; a ``file`` path is sent as a ``data:<mime>;base64,...`` URI. ``data`` is
+        never modified (the official client rewrote its ``file`` in place). Checked before any
+        request: a string ``message``, a level of the backend's set, an existing file."""
+        return self.jobs.create_logs_json(data)
+
+    def list_serve_applications(
+        self, params: Mapping[str, Any] | None = None, *, list_all: bool = False
+    ) -> Any:
+        """List serve applications (first page envelope, or every row lazily with
+        ``list_all=True``: a :class:`ListAllRows` with ``.count``)."""
+        return self._list(self.serve_applications, params, None, list_all)
+
+    def create_serve_application(
+        self, data: ServeApplicationCreateRequest | Mapping[str, Any]
+    ) -> Any:
+        """Create a serve application: ``{'job': <int or UUID>, 'status'?: str, 'data'?: {}}``
+        (``job`` checked before any request)."""
+        return self.serve_applications.create_json(check_create_request(data))
 
     def list_storages(self, params: Mapping[str, Any] | None = None) -> Any:
         """List storages (first page envelope)."""

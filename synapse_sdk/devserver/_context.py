@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -37,6 +38,16 @@ class Config:
     clock: Callable[[], float] = time.time
     #: HMAC key signing presigned storage URLs
     signing_key: bytes = field(default=b"", repr=False)
+
+    #: ``"int"`` (default) or ``"uuid"``: the kind of id a new job gets.
+    job_ids: str = "int"
+    #: Seconds between the progress log lines of a running simulated job (None: none).
+    job_log_interval: float | None = None
+    #: Seconds between the polls of a console-log tail, and between its keep-alive comments.
+    tail_poll: float = 0.05
+    tail_ping: float = 15.0
+    #: Set when the server stops: open log tails end.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def media_dir(self) -> Path:

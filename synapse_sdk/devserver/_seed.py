@@ -6,6 +6,7 @@ import hashlib
 import json
 import struct
 import time
+import uuid
 import zlib
 from typing import Any
 
@@ -227,7 +228,8 @@ def seed_demo(store: Store, config: Config, tenant: int, user: int) -> dict[str,
         job = store.insert(
             "jobs",
             tenant,
-            {
+            key=str(uuid.uuid4()) if config.job_ids == "uuid" else None,
+            doc={
                 "plugin_release": release["id"],
                 "plugin": plugin["id"],
                 "action": "train",
@@ -256,6 +258,16 @@ def seed_demo(store: Store, config: Config, tenant: int, user: int) -> dict[str,
                     "datetime": iso_at(t0 + offset),
                 },
             )
+        serve_app = store.insert(
+            "serve_applications",
+            tenant,
+            {
+                "job": job["id"],
+                "status": "RUNNING",
+                "data": {"route": "/demo"},
+                "created": now_iso(),
+            },
+        )
         model_key, model_size, _ = save_media(config, "demo-model.pt", b"demo model weights\n")
         model = store.insert(
             "models",
@@ -365,6 +377,7 @@ def seed_demo(store: Store, config: Config, tenant: int, user: int) -> dict[str,
         plugin_code=plugin["code"],
         plugin_release=release["id"],
         job=job["id"],
+        serve_application=serve_app["id"],
         model=model["id"],
         storages=[s["id"] for s in storages],
         ground_truth_dataset=gtd["id"],

@@ -51,6 +51,11 @@ class LocalBackend:
             removed on :meth:`stop`. An existing directory keeps its state across restarts.
         control: expose the ``_devserver/`` control endpoint.
         job_duration: seconds a job created by ``plugins/<id>/run/`` takes to succeed.
+        job_ids: ``"int"`` (default) or ``"uuid"``: the kind of id new jobs get (the real
+            backend uses either); the jobs routes take both.
+        job_log_interval: seconds between the progress log lines a running simulated job
+            writes (None: only its start and end lines).
+        tail_ping: seconds of silence after which a console-log tail sends a keep-alive comment.
         upload_expiry: seconds after which an unfinished chunked upload answers 410.
         port: TCP port on 127.0.0.1 (0 = any free port).
         host: interface to bind (keep the default: 127.0.0.1).
@@ -84,6 +89,9 @@ class LocalBackend:
         multipart_threshold: int = 100 * 1024 * 1024,
         multipart_part_size: int = 64 * 1024 * 1024,
         clock: Callable[[], float] = time.time,
+        job_ids: str = "int",
+        job_log_interval: float | None = None,
+        tail_ping: float = 15.0,
     ) -> None:
         if seed not in SEEDS:
             raise ValueError(f"unknown seed {seed!r}; expected None or 'demo'")
@@ -99,6 +107,12 @@ class LocalBackend:
             raise TypeError("clock must be a callable returning seconds since the epoch")
         self._multipart = (multipart_threshold, multipart_part_size)
         self._clock = clock
+        if job_ids not in ("int", "uuid"):
+            raise ValueError(f"job_ids must be 'int' or 'uuid', got {job_ids!r}")
+        for name, value in (("job_log_interval", job_log_interval), ("tail_ping", tail_ping)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        self._jobs = (job_ids, job_log_interval, float(tail_ping))
         self._seed = seed
         self._data_dir_arg = Path(data_dir) if data_dir is not None else None
         self._control = control
@@ -191,6 +205,10 @@ class LocalBackend:
                 multipart_part_size=self._multipart[1],
                 clock=self._clock,
                 signing_key=_signing_key(store),
+                job_ids=self._jobs[0],
+                job_log_interval=self._jobs[1],
+                tail_ping=self._jobs[2],
+                stop=self._stop_event,
             )
             if self._seed == "demo":
                 demo = store.get_meta(DEMO_META_KEY)

@@ -7,9 +7,11 @@ from synapse_sdk.resources import (
     data_files,
     ground_truth,
     integration,
+    jobs,
     ml,
     plugin_releases,
     projects,
+    serve_applications,
     tasks,
 )
 from synapse_sdk.resources._base import (
@@ -50,9 +52,11 @@ from synapse_sdk.resources.data import *  # noqa: F403
 from synapse_sdk.resources.data_files import *  # noqa: F403
 from synapse_sdk.resources.ground_truth import *  # noqa: F403
 from synapse_sdk.resources.integration import *  # noqa: F403
+from synapse_sdk.resources.jobs import *  # noqa: F403
 from synapse_sdk.resources.ml import *  # noqa: F403
 from synapse_sdk.resources.plugin_releases import *  # noqa: F403
 from synapse_sdk.resources.projects import *  # noqa: F403
+from synapse_sdk.resources.serve_applications import *  # noqa: F403
 from synapse_sdk.resources.tasks import *  # noqa: F403
 
 __all__ = [
@@ -94,7 +98,9 @@ __all__ += data.__all__
 __all__ += data_files.__all__
 __all__ += ground_truth.__all__
 __all__ += integration.__all__
+__all__ += jobs.__all__
 __all__ += ml.__all__
 __all__ += plugin_releases.__all__
 __all__ += projects.__all__
+__all__ += serve_applications.__all__
 __all__ += tasks.__all__

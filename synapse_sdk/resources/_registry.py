@@ -22,10 +22,12 @@ from synapse_sdk.resources.ground_truth import (
     GroundTruthManager,
     GroundTruthVersionManager,
 )
-from synapse_sdk.resources.integration import AgentManager, JobManager, PluginManager
+from synapse_sdk.resources.integration import AgentManager, PluginManager
+from synapse_sdk.resources.jobs import JobManager
 from synapse_sdk.resources.ml import ModelManager, StorageManager
 from synapse_sdk.resources.plugin_releases import PluginReleaseManager
 from synapse_sdk.resources.projects import ProjectManager, TaskTagManager
+from synapse_sdk.resources.serve_applications import ServeApplicationManager
 from synapse_sdk.resources.tasks import AssignmentManager, TaskManager
 
 __all__ = ["ENDPOINTS", "FAMILIES", "Managers"]
@@ -47,6 +49,7 @@ class Managers:
     plugins: PluginManager
     plugin_releases: PluginReleaseManager
     jobs: JobManager
+    serve_applications: ServeApplicationManager
     agents: AgentManager
     models: ModelManager
     storages: StorageManager

@@ -168,7 +168,7 @@ def test_job_wait_and_logs(client: BackendClient, demo: dict[str, Any]) -> None:
     assert job.status is JobStatus.SUCCEEDED
     assert [line.message for line in job.logs()]
     failing = client.plugins.run(demo["plugin"], action="train", params={"fail": True})
-    assert failing.wait(timeout=10, poll=0.05).status is JobStatus.FAILED
+    assert failing.wait(timeout=10, poll=0.05, raise_on_failure=False).status is JobStatus.FAILED
     slow = client.plugins.run(demo["plugin"], action="train")
     with pytest.raises(TimeoutError, match="still"):
         client.with_options(timeout=5).jobs.get(slow.id).wait(timeout=0.01, poll=0.01)

@@ -16,6 +16,7 @@ import inspect
 import json
 import re
 import typing
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,11 @@ def test_a_mismatched_declaration_fails_at_class_creation() -> None:
         type("WidgetManager", (ReadManager,), {"endpoint": nothing})
 
 
-_ID_TYPES: dict[str, object] = {"int": int, "lookup": int | str}
+_ID_TYPES: dict[str, object] = {
+    "int": int,
+    "lookup": int | str,
+    "int_or_uuid": int | str | uuid.UUID,  # job ids
+}
 
 
 def _id_type(cls: type) -> object:
@@ -161,7 +166,7 @@ def test_only_code_taking_families_accept_strings() -> None:
     takes_codes = {
         c.endpoint.name for c in CLASSES if "get" in c.endpoint.ops and _id_type(c) is not int
     }
-    assert takes_codes == {"plugin_releases"}
+    assert takes_codes == {"plugin_releases", "jobs"}  # jobs: UUID strings, not codes
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=IDS)

@@ -51,6 +51,7 @@ _PLACEHOLDERS: dict[IdKind, object] = {
     "int": 987654321,
     "lookup": "route-parity-placeholder",
     "uuid": "00000000-0000-4000-8000-000000000000",
+    "int_or_uuid": 987654321,
 }
 
 

@@ -87,11 +87,11 @@ def unsupported_operations(c: BackendClient) -> None:
 
 
 def ids_of_the_wrong_kind(c: BackendClient) -> None:
-    """Only families whose backend takes codes accept strings."""
+    """Only families whose backend takes codes (or UUIDs: jobs) accept strings."""
     c.tasks.get("1")  # E: Argument 1 to "get" of "DetailManager" has incompatible type "str"
     c.projects.ref("demo")  # E: Argument 1 to "ref" of "DetailManager" has incompatible type
     c.plugins.get("demo-plugin")  # E: Argument 1 to "get" of "DetailManager" has incompatible
-    c.jobs.update("1", status="x")  # E: Argument 1 to "update" of "DetailUpdateManager" has
+    c.jobs.update(1.5, status="x")  # E: Argument 1 to "update" of "DetailUpdateManager" has
     c.data_files.get("1")  # E: Argument 1 to "get" of "UnlistedManager" has incompatible type
 
 
@@ -151,3 +151,15 @@ def chained_filters_are_typed(c: BackendClient) -> None:
     n: str = c.tasks.count()  # E: (expression has type "int", variable has type "str")
     flat: int = c.tasks.values_list("id", flat=True)  # E: (expression has type "RowQuery[Any]"
     print(n, flat)
+
+
+# -- jobs: job ids, the log tail, create_logs, serve applications --
+
+
+def jobs_mistakes(c: BackendClient) -> None:
+    c.jobs.get(1.5)  # E: Argument 1 to "get" of "DetailManager" has incompatible type "float"
+    c.jobs.tail(7, idle_timeout="60")  # E: Argument "idle_timeout" to "tail" of "JobManager" has
+    c.jobs.get(1).wait(raise_on_failure="no")  # E: Argument "raise_on_failure" to "wait" of "Job"
+    c.serve_applications.filter(jobs=1)  # E: Unexpected keyword argument "jobs" for "filter"
+    c.serve_applications.update(1)  # E: "ServeApplicationManager" has no attribute "update"
+    c.tail_job_console_logs(1.5)  # E: Argument 1 to "tail_job_console_logs" of

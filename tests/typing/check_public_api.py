@@ -503,3 +503,36 @@ def django_querysets(client: BackendClient) -> None:
     assert_type(client.tasks.to_pandas(columns=["id", "project_id"]), Any)
     assert_type(client.tasks.get(project=1, status="pending"), Task)
     assert_type(client.projects.get(pk=1), Project)
+
+
+# -- jobs: job ids, the log tail, create_logs, serve applications --
+
+
+def jobs_tail_logs_and_serve_applications(client: BackendClient, job: Job) -> None:
+    """Job ids are ints or UUIDs; the tail yields typed events; wait() raises on failure."""
+    import uuid
+
+    from synapse_sdk import JobFailedError, JobLog, JobLogEvent, ServeApplication
+
+    uuid_str = "3f2b8c1e-0000-4000-8000-000000000001"
+    assert_type(client.jobs.get(uuid_str), Job)
+    assert_type(client.jobs.get(uuid.UUID(uuid_str)), Job)
+    assert_type(client.jobs.get(7), Job)
+    assert_type(job.id, int | str)
+    assert_type(next(job.tail()), JobLogEvent)
+    assert_type(next(client.jobs.tail(uuid_str, idle_timeout=30.0, timeout=None)), JobLogEvent)
+    assert_type(next(job.tail()).message, str)
+    assert_type(next(job.tail()).time, dt.datetime | None)
+    assert_type(job.wait(raise_on_failure=False), Job)
+    assert_type(JobFailedError("x").logs, list[Any])
+    assert_type(client.jobs.create_logs({"message": "m"}), list[JobLog])
+    assert_type(next(client.tail_job_console_logs(uuid_str)), str)
+    assert_type(client.create_logs([{"message": "m", "level": "info"}]), Any)
+    assert_type(client.create_serve_application({"job": uuid_str}), Any)
+    assert_type(client.list_serve_applications(list_all=True), Any)
+    assert_type(client.serve_applications.get(1), ServeApplication)
+    assert_type(
+        client.serve_applications.filter(job=uuid_str, status="RUNNING").first(),
+        ServeApplication | None,
+    )
+    assert_type(client.serve_applications.get(1).job_id, int | str | None)

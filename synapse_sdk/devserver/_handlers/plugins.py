@@ -1,4 +1,4 @@
-"""plugins/, plugin_releases/ and jobs/ (with simulated execution, computed lazily on read)."""
+"""plugins/ (with ``run/``, which starts a job) and plugin_releases/; jobs are in :mod:`.jobs`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 
 from .._context import Ctx, Resp, Route
 from .._errors import ApiError, field_error, not_found, required
-from .._params import Listing, f_in, id_filters, order, paginate, to_bool, to_str
+from .._params import Listing, f_in, id_filters, paginate, to_bool, to_str
 from .._render import expands, public
 from .._store import Doc, iso_at, now_iso
+from .jobs import new_job_key
 
 PLUGIN_CATEGORIES = (
     "neural_net",
@@ -23,12 +24,6 @@ PLUGIN_CATEGORIES = (
     "data_validation",
     "converter",
 )
-JOB_STATUSES = ("PENDING", "RUNNING", "STOPPED", "SUCCEEDED", "FAILED")
-TRANSITIONS = {
-    "PENDING": {"RUNNING", "STOPPED", "FAILED"},
-    "RUNNING": {"SUCCEEDED", "FAILED", "STOPPED"},
-}
-LOG_LEVELS = ("debug", "info", "success", "warning", "danger", "error", "critical")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 # -- plugins ---------------------------------------------------------------------------------------
@@ -127,7 +122,8 @@ def run_plugin(ctx: Ctx, ref: str) -> Resp:
     job = ctx.store.insert(
         "jobs",
         ctx.tenant,
-        {
+        key=new_job_key(ctx),
+        doc={
             "plugin_release": releases[-1]["id"] if releases else None,
             "plugin": plugin["id"],
             "action": str(body.get("action") or "run"),
@@ -252,127 +248,7 @@ def create_release(ctx: Ctx) -> Resp:
     return Resp(_release(ctx, doc), 201)
 
 
-# -- jobs ------------------------------------------------------------------------------------------
-
-
-def _log(ctx: Ctx, job: int, message: str, level: str, when: str, silent: bool) -> None:
-    ctx.store.insert(
-        "job_logs",
-        ctx.tenant,
-        {"job": job, "message": message, "level": level, "datetime": when},
-        silent=silent,
-    )
-
-
-def advance(ctx: Ctx, job: Doc, duration: float) -> Doc:
-    """Move an auto-advancing job to the state its age implies (bookkeeping, not a client write)."""
-    if not job.get("_auto") or job["status"] not in ("PENDING", "RUNNING"):
-        return job
-    elapsed = time.time() - float(job["_ts"])
-    t_run = min(0.1, duration)
-    if elapsed < t_run:
-        return job
-    with ctx.store.tx():
-        fresh = ctx.store.get("jobs", ctx.tenant, job["id"])
-        if fresh is None or not fresh.get("_auto"):
-            return fresh or job
-        job = fresh
-        ts = float(job["_ts"])
-        if job["status"] == "PENDING":
-            job["status"] = "RUNNING"
-            job["started"] = iso_at(ts + t_run)
-            _log(ctx, job["id"], "Job started", "info", job["started"], True)
-        if job["status"] == "RUNNING" and elapsed >= duration:
-            job["finished"] = iso_at(ts + duration)
-            if job.get("_fail"):
-                job["status"] = "FAILED"
-                _log(
-                    ctx, job["id"], "Job failed: simulated failure", "error", job["finished"], True
-                )
-            else:
-                job["status"] = "SUCCEEDED"
-                job["result"] = {"ok": True}
-                _log(ctx, job["id"], "Job finished", "success", job["finished"], True)
-        ctx.store.update("jobs", job, silent=True)
-    return job
-
-
-JOBS = Listing(
-    filters={
-        "status": f_in("status", to_str),
-        "plugin": f_in("plugin"),
-        "plugin_release": f_in("plugin_release"),
-        "action": f_in("action", to_str),
-    },
-    ordering=frozenset({"id", "created"}),
-)
-
-
-def list_jobs(ctx: Ctx) -> Resp:
-    rows = [advance(ctx, j, ctx.config.job_duration) for j in ctx.store.all("jobs", ctx.tenant)]
-    return Resp(paginate(ctx, JOBS.rows(ctx, rows), public))
-
-
-def get_job(ctx: Ctx, pk: int) -> Resp:
-    return Resp(public(advance(ctx, ctx.get("jobs", pk), ctx.config.job_duration)))
-
-
-def _console_logs(value: Any) -> list[tuple[str, str]]:
-    items = value if isinstance(value, list) else [value]
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            item = {"message": item}
-        if not isinstance(item, dict) or not isinstance(item.get("message"), str):
-            raise field_error("console_logs", 'Expected objects with a "message" string.')
-        level = item.get("level", "info")
-        if level not in LOG_LEVELS:
-            raise field_error("console_logs", f'"{level}" is not a valid level.')
-        out.append((item["message"], level))
-    return out
-
-
-def patch_job(ctx: Ctx, pk: int) -> Resp:
-    body = ctx.object_body()
-    logs = _console_logs(body["console_logs"]) if "console_logs" in body else []
-    for key in ("progress_record", "metrics_record", "meta"):
-        if key in body and not isinstance(body[key], dict):
-            raise field_error(key, "Expected a dictionary of items.")
-    with ctx.store.tx():
-        job = advance(ctx, ctx.get("jobs", pk), ctx.config.job_duration)
-        job["_auto"] = False
-        if "status" in body:
-            new = body["status"]
-            if new not in JOB_STATUSES:
-                raise field_error("status", f'"{new}" is not a valid choice.')
-            old = job["status"]
-            if new != old or old not in TRANSITIONS:
-                if new not in TRANSITIONS.get(old, set()):
-                    raise field_error("status", f"Invalid transition from {old} to {new}.")
-                job["status"] = new
-                if new == "RUNNING":
-                    job["started"] = now_iso()
-                else:
-                    job["finished"] = now_iso()
-                    job["started"] = job["started"] or job["finished"]
-        for key in ("progress_record", "metrics_record", "result"):
-            if key in body:
-                job[key] = body[key]
-        if "meta" in body:
-            job["meta"] = {**(job.get("meta") or {}), **body["meta"]}
-        ctx.store.update("jobs", job)
-        for message, level in logs:
-            _log(ctx, pk, message, level, now_iso(), False)
-    return Resp(public(job))
-
-
-def job_console_logs(ctx: Ctx, pk: int) -> Resp:
-    advance(ctx, ctx.get("jobs", pk), ctx.config.job_duration)
-    rows = [row for row in ctx.store.all("job_logs", ctx.tenant) if row["job"] == pk]
-    return Resp(paginate(ctx, order(ctx, rows, {"id", "datetime"}), public))
-
-
-LISTINGS = {"plugins/": PLUGINS, "plugin_releases/": RELEASES, "jobs/": JOBS}
+LISTINGS = {"plugins/": PLUGINS, "plugin_releases/": RELEASES}
 
 ROUTES = [
     Route("/plugins/", "GET", list_plugins),
@@ -383,8 +259,4 @@ ROUTES = [
     Route("/plugin_releases/", "GET", list_releases),
     Route("/plugin_releases/", "POST", create_release),
     Route("/plugin_releases/<lookup>/", "GET", get_release),
-    Route("/jobs/", "GET", list_jobs),
-    Route("/jobs/<int:pk>/", "GET", get_job),
-    Route("/jobs/<int:pk>/", "PATCH", patch_job),
-    Route("/jobs/<int:pk>/console_logs/", "GET", job_console_logs),
 ]
