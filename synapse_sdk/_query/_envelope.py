@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import attrs
 
@@ -17,6 +17,7 @@ from synapse_sdk._exceptions import ClientError, ResponseValidationError
 from synapse_sdk._http._urls import MAX_URL_LENGTH, is_absolute, redact_url
 
 __all__ = [
+    "PageEnvelope",
     "MAX_PAGE",
     "MAX_PAGE_SIZE",
     "Envelope",
@@ -27,6 +28,25 @@ __all__ = [
     "parse_envelope",
     "refusal",
 ]
+
+
+class _PageRows(TypedDict):
+    results: list[dict[str, Any]]
+    """This page's rows (raw JSON objects)."""
+
+
+class PageEnvelope(_PageRows, total=False):
+    """A first page as a seed ``list_*`` call returns it (checked by :func:`check_envelope`):
+    the page-number envelope. ``results`` is always there; ``count``, ``next`` and ``previous``
+    are there when the server sends them (the backend always does)."""
+
+    count: int
+    """Rows matching the query across all pages."""
+    next: str | None
+    """Absolute URL of the next page, or None on the last page."""
+    previous: str | None
+    """Absolute URL of the previous page, or None on the first page."""
+
 
 #: Largest ``page`` and ``page_size`` the seed API's ``params`` may ask for (servers cap page
 #: sizes far lower, typically at 1,000; the walk adapts to whatever they serve).
@@ -103,13 +123,13 @@ def parse_envelope(body: Any, number: int) -> Envelope:
     return Envelope(body["results"], count, body.get("next"), previous, number)
 
 
-def check_envelope(body: Any, number: int = 1) -> Any:
+def check_envelope(body: Any, number: int = 1) -> PageEnvelope:
     """Check page ``number`` handed to the caller as raw JSON (the seed's ``list_*`` without
     ``list_all``): the same envelope rules as a walk, ``next`` included. Returns ``body``."""
     envelope = parse_envelope(body, number)
     if envelope.next is not None:
         check_next(envelope.next, number)
-    return body
+    return cast(PageEnvelope, body)
 
 
 def check_next(link: object, number: int) -> str:

@@ -17,6 +17,7 @@ from synapse_sdk._url_conversion import (
     convert_rows,
 )
 from synapse_sdk.clients._listing import CountingSource, ListAllRows
+from synapse_sdk.clients._shapes import PageEnvelope
 from synapse_sdk.resources import Managers, ReadManager
 from synapse_sdk.resources._manager import _RouteSource
 
@@ -59,7 +60,7 @@ class SeedBase(Managers):
         params: Mapping[str, Any] | None,
         url_conversion: UrlConversion | None,
         list_all: bool,
-    ) -> Any:
+    ) -> PageEnvelope | ListAllRows:
         conversion = check_url_conversion(url_conversion)
         if params is not None and not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping, got {type(params).__name__}")
@@ -68,7 +69,8 @@ class SeedBase(Managers):
             source = CountingSource(manager)
             rows = manager._walk(source, params, None)
             return ListAllRows(convert_rows(rows, conversion) if conversion else rows, source)
-        return convert_page(manager.list_json(params), conversion)
+        page: PageEnvelope = convert_page(manager.list_json(params), conversion)
+        return page
 
     def _list_route(
         self,
@@ -77,14 +79,15 @@ class SeedBase(Managers):
         params: Mapping[str, Any] | None,
         url_conversion: UrlConversion | None,
         list_all: bool,
-    ) -> Any:
+    ) -> PageEnvelope | ListAllRows:
         conversion = check_url_conversion(url_conversion)
         query = self._params(params)
         if list_all:  # iter_route_json checks page/page_size now; nothing is sent before next()
             source = CountingSource(_RouteSource(self._session, manager._route_path(name)))
             rows = manager._walk(source, query, None)
             return ListAllRows(convert_rows(rows, conversion) if conversion else rows, source)
-        return convert_page(manager.list_route_json(name, query), conversion)
+        page: PageEnvelope = convert_page(manager.list_route_json(name, query), conversion)
+        return page
 
     def _reading(self, read_timeout: float | None) -> Self:
         """This client, or with ``read_timeout`` a copy whose read timeout it is (sharing the

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from synapse_sdk._endpoint import check_id
+from synapse_sdk.clients._listing import ListAllRows
 from synapse_sdk.clients._seed_base import SeedBase
+from synapse_sdk.clients._shapes import PageEnvelope
 from synapse_sdk.resources import JobId, JobStatus
 from synapse_sdk.resources._job_tail import tail_blocks
+from synapse_sdk.resources._manager import as_row
 from synapse_sdk.resources.serve_applications import (
     ServeApplicationCreateRequest,
     check_create_request,
@@ -24,39 +27,41 @@ class IntegrationMethods(SeedBase):
         """Check an agent's health (``POST agents/<token>/connect/``)."""
         return self.agents.health_check(token)
 
-    def get_plugin(self, pk: int) -> Any:
+    def get_plugin(self, pk: int) -> dict[str, Any]:
         """Get a plugin (raw JSON)."""
-        return self.plugins.fetch_json(pk)
+        return as_row(self.plugins.fetch_json(pk), "plugin")
 
-    def create_plugin(self, data: Mapping[str, Any]) -> Any:
+    def create_plugin(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Create a plugin."""
-        return self.plugins.create_json(dict(data))
+        return as_row(self.plugins.create_json(dict(data)), "plugin")
 
-    def update_plugin(self, pk: int, data: Mapping[str, Any]) -> Any:
+    def update_plugin(self, pk: int, data: Mapping[str, Any]) -> dict[str, Any]:
         """Update a plugin (PUT)."""
-        return self.plugins.update_json(pk, dict(data))
+        return as_row(self.plugins.update_json(pk, dict(data)), "plugin")
 
     def run_plugin(self, pk: int | str, data: Any) -> Any:
         """Run a plugin (id or code) with ``data``; returns the job it started."""
         return self.plugins.action_json("run", pk, json=data)
 
-    def create_plugin_release(self, data: Mapping[str, Any], file: Any = None) -> Any:
+    def create_plugin_release(self, data: Mapping[str, Any], file: Any = None) -> dict[str, Any]:
         """Create a plugin release; an archive in ``data['file']`` (or ``file``) goes multipart."""
-        return self.uploads.plugin_release_json(data, file=file)
+        return as_row(self.uploads.plugin_release_json(data, file=file), "plugin release")
 
-    def get_plugin_release(self, pk: int | str, params: Mapping[str, Any] | None = None) -> Any:
+    def get_plugin_release(
+        self, pk: int | str, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Get a plugin release by id or ``'code@version'``."""
-        return self.plugin_releases.fetch_json(pk, params)
+        return as_row(self.plugin_releases.fetch_json(pk, params), "plugin release")
 
-    def list_jobs(self, params: Mapping[str, Any] | None = None) -> Any:
+    def list_jobs(self, params: Mapping[str, Any] | None = None) -> PageEnvelope:
         """List jobs (first page envelope)."""
         return self.jobs.list_json(params)
 
-    def get_job(self, pk: JobId, params: Mapping[str, Any] | None = None) -> Any:
+    def get_job(self, pk: JobId, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Get a job (raw JSON); ``pk`` is an int or a UUID."""
-        return self.jobs.fetch_json(pk, params)
+        return as_row(self.jobs.fetch_json(pk, params), "job")
 
-    def update_job(self, pk: JobId, data: Mapping[str, Any]) -> Any:
+    def update_job(self, pk: JobId, data: Mapping[str, Any]) -> dict[str, Any]:
         """Update a job (PATCH), e.g. ``{'status': 'SUCCEEDED'}``.
 
         Raises:
@@ -71,7 +76,7 @@ class IntegrationMethods(SeedBase):
             valid = [s.value for s in JobStatus]
             if not isinstance(status, str) or status not in valid:
                 raise ValueError(f"job status must be one of {', '.join(valid)}, got {status!r}")
-        return self.jobs.update_json(pk, dict(data), partial=True)
+        return as_row(self.jobs.update_json(pk, dict(data), partial=True), "job")
 
     def list_job_console_logs(self, pk: JobId) -> Any:
         """A job's console logs (first page envelope)."""
@@ -107,35 +112,52 @@ class IntegrationMethods(SeedBase):
         request: a string ``message``, a level of the backend's set, an existing file."""
         return self.jobs.create_logs_json(data)
 
+    @overload
+    def list_serve_applications(
+        self, params: Mapping[str, Any] | None = None, *, list_all: Literal[False] = False
+    ) -> PageEnvelope: ...
+
+    @overload
+    def list_serve_applications(
+        self, params: Mapping[str, Any] | None = None, *, list_all: Literal[True]
+    ) -> ListAllRows: ...
+
+    @overload
     def list_serve_applications(
         self, params: Mapping[str, Any] | None = None, *, list_all: bool = False
-    ) -> Any:
+    ) -> PageEnvelope | ListAllRows: ...
+
+    def list_serve_applications(
+        self, params: Mapping[str, Any] | None = None, *, list_all: bool = False
+    ) -> PageEnvelope | ListAllRows:
         """List serve applications (first page envelope, or every row lazily with
         ``list_all=True``: a :class:`ListAllRows` with ``.count``)."""
         return self._list(self.serve_applications, params, None, list_all)
 
     def create_serve_application(
         self, data: ServeApplicationCreateRequest | Mapping[str, Any]
-    ) -> Any:
+    ) -> dict[str, Any]:
         """Create a serve application: ``{'job': <int or UUID>, 'status'?: str, 'data'?: {}}``
         (``job`` checked before any request)."""
-        return self.serve_applications.create_json(check_create_request(data))
+        return as_row(
+            self.serve_applications.create_json(check_create_request(data)), "serve application"
+        )
 
-    def list_storages(self, params: Mapping[str, Any] | None = None) -> Any:
+    def list_storages(self, params: Mapping[str, Any] | None = None) -> PageEnvelope:
         """List storages (first page envelope)."""
         return self.storages.list_json(params)
 
-    def get_storage(self, pk: int) -> Any:
+    def get_storage(self, pk: int) -> dict[str, Any]:
         """Get a storage with its configuration."""
-        return self.storages.fetch_json(pk, {"with_configuration": "true"})
+        return as_row(self.storages.fetch_json(pk, {"with_configuration": "true"}), "storage")
 
-    def create_storage(self, data: Mapping[str, Any]) -> Any:
+    def create_storage(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Create a storage (``provider`` one of :class:`StorageProvider`)."""
-        return self.storages.create_json(dict(data))
+        return as_row(self.storages.create_json(dict(data)), "storage")
 
     def list_plugin_releases(
         self, plugin_code: str | int, *, params: Mapping[str, Any] | None = None
-    ) -> Any:
+    ) -> list[dict[str, Any]]:
         """The releases of plugin ``plugin_code`` (a code, or an id): the ``results`` list of the
         first page of ``plugin_releases/?plugin=<code>``, as the official client returns."""
         check_id(plugin_code, "lookup", what="plugin_code")
@@ -148,7 +170,7 @@ class IntegrationMethods(SeedBase):
         *,
         expand: str | None = "plugin",
         params: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """Get a plugin release by ``'code@version'`` or its id (an int or a string of digits),
         with ``expand`` (``'plugin'`` by default; None for none) added to ``params``."""
         if isinstance(lookup, str) and lookup.isascii() and lookup.isdigit():
@@ -158,13 +180,13 @@ class IntegrationMethods(SeedBase):
         query = self._params(params)
         if expand is not None:
             query.setdefault("expand", expand)
-        return self.plugin_releases.fetch_json(lookup, query)
+        return as_row(self.plugin_releases.fetch_json(lookup, query), "plugin release")
 
-    def list_agents(self, params: Mapping[str, Any] | None = None) -> Any:
+    def list_agents(self, params: Mapping[str, Any] | None = None) -> PageEnvelope:
         """List agents (first page envelope)."""
         return self.agents.list_json(self._params(params))
 
-    def get_default_storage(self) -> Any:
+    def get_default_storage(self) -> dict[str, Any] | None:
         """The default storage as the official client finds it (the internal storage marked
         ``is_default``, else the first internal one), or None when there is none."""
         return self.storages.default_json()

@@ -7,22 +7,11 @@ row may carry more keys than declared (read those with ``row.get(...)``/``row[..
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypedDict
+
+from synapse_sdk._query._envelope import PageEnvelope
 
 __all__ = ["ExistingChecksums", "PageEnvelope"]
-
-
-class PageEnvelope(TypedDict):
-    """The first page of a seed ``list_*`` call: the backend's page-number envelope."""
-
-    count: int
-    """Rows matching the query across all pages."""
-    next: str | None
-    """Absolute URL of the next page, or None on the last page."""
-    previous: str | None
-    """Absolute URL of the previous page, or None on the first page."""
-    results: list[dict[str, Any]]
-    """This page's rows (raw JSON objects)."""
 
 
 class ExistingChecksums(TypedDict):

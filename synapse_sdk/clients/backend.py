@@ -24,6 +24,7 @@ from synapse_sdk.clients._seed_bulk import BulkMethods
 from synapse_sdk.clients._seed_data import DataMethods
 from synapse_sdk.clients._seed_integration import IntegrationMethods
 from synapse_sdk.clients._seed_ml import MLMethods
+from synapse_sdk.clients._shapes import ExistingChecksums, PageEnvelope
 from synapse_sdk.resources import FAMILIES, ClientContext, StorageCategory, StorageProvider
 from synapse_sdk.resources._base import bind_objects
 from synapse_sdk.resources._context import register_env_client
@@ -32,7 +33,15 @@ from synapse_sdk.uploads import UploadManager
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["BackendClient", "ClientConfig", "ListAllRows", "StorageCategory", "StorageProvider"]
+__all__ = [
+    "BackendClient",
+    "ClientConfig",
+    "ExistingChecksums",
+    "ListAllRows",
+    "PageEnvelope",
+    "StorageCategory",
+    "StorageProvider",
+]
 
 _MISSING = object()
 _T = TypeVar("_T")

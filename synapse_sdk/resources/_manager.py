@@ -32,7 +32,13 @@ from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._http import UNSET, Multipart, Session, Timeout
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query import PageSource, QuerySet, iter_pages
-from synapse_sdk._query._envelope import MAX_PAGE, MAX_PAGE_SIZE, check_envelope, page_param
+from synapse_sdk._query._envelope import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    PageEnvelope,
+    check_envelope,
+    page_param,
+)
 from synapse_sdk._query._proxy import QueryMethods
 from synapse_sdk._transfer import DownloadItem, download_file, download_files
 from synapse_sdk.resources._base import BaseResource
@@ -335,7 +341,7 @@ class ReadManager(QueryMethods[R], BaseManager[R]):
 
     # -- raw JSON ----------------------------------------------------------------------------
 
-    def list_json(self, params: Mapping[str, Any] | None = None) -> Any:
+    def list_json(self, params: Mapping[str, Any] | None = None) -> PageEnvelope:
         """GET the list route with ``params`` passed through unchanged; return the first page.
 
         Raises:
@@ -358,7 +364,7 @@ class ReadManager(QueryMethods[R], BaseManager[R]):
         """
         return self._walk(self, params, prefetch)
 
-    def list_route_json(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
+    def list_route_json(self, name: str, params: Mapping[str, Any] | None = None) -> PageEnvelope:
         """The first page of the paginated GET action ``name`` (``sdk/tasks/data/``), checked
         like :meth:`list_json` (same params, scope and envelope checks)."""
         return self._first_page(self._route_path(name), params)
@@ -380,7 +386,7 @@ class ReadManager(QueryMethods[R], BaseManager[R]):
             raise ValueError(f"{self.endpoint.name} action {name!r} is not a GET listing")
         return path
 
-    def _first_page(self, path: str, params: Mapping[str, Any] | None) -> Any:
+    def _first_page(self, path: str, params: Mapping[str, Any] | None) -> PageEnvelope:
         query = {**self._scope, **(params or {})}
         number = page_param(query, "page", 1, MAX_PAGE)
         page_param(query, "page_size", 1, MAX_PAGE_SIZE)

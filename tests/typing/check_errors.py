@@ -163,3 +163,10 @@ def jobs_mistakes(c: BackendClient) -> None:
     c.serve_applications.filter(jobs=1)  # E: Unexpected keyword argument "jobs" for "filter"
     c.serve_applications.update(1)  # E: "ServeApplicationManager" has no attribute "update"
     c.tail_job_console_logs(1.5)  # E: Argument 1 to "tail_job_console_logs" of
+
+
+# -- seed API: precise returns --
+def seed_return_mistakes(c: BackendClient) -> None:
+    c.list_tasks()["result"]  # E: TypedDict "PageEnvelope" has no key "result"
+    c.list_tasks(list_all=True)["results"]  # E: Value of type "ListAllRows" is not indexable
+    c.list_tasks(list_all="yes")  # E: No overload variant of "list_tasks"

@@ -38,7 +38,7 @@ from synapse_sdk import (
     TaskTag,
 )
 from synapse_sdk._query import RowQuery
-from synapse_sdk.clients.backend import ListAllRows
+from synapse_sdk.clients.backend import ExistingChecksums, ListAllRows, PageEnvelope
 from synapse_sdk.resources import (
     AgentManager,
     AssignmentStatus,
@@ -67,8 +67,8 @@ def client_surface() -> None:
         assert_type(client.with_options(timeout=5, retries=0), BackendClient)
         assert_type(client.base_url, str)
         # The seed's flat methods return raw JSON.
-        assert_type(client.get_project(1), Any)
-        assert_type(client.list_tasks(params={"project": 1}, list_all=True), Any)
+        assert_type(client.get_project(1), dict[str, Any])
+        assert_type(client.list_tasks(params={"project": 1}, list_all=True), ListAllRows)
 
 
 def tasks(client: BackendClient) -> None:
@@ -314,11 +314,11 @@ def one_door_per_endpoint(client: BackendClient) -> None:
 
 def official_reads(client: BackendClient) -> None:
     """The official client's reads: raw JSON on the client, typed twins on the managers."""
-    assert_type(client.list_tasks_data({"project": 1}, list_all=True), Any)
-    assert_type(client.list_data_units(page_size=10, timeout=5), Any)
-    assert_type(client.verify_data_files_checksums(["abc"]), Any)
-    assert_type(client.get_chunked_upload(1), Any)
-    assert_type(client.get_default_storage(), Any)
+    assert_type(client.list_tasks_data({"project": 1}, list_all=True), ListAllRows)
+    assert_type(client.list_data_units(page_size=10, timeout=5), PageEnvelope)
+    assert_type(client.verify_data_files_checksums(["abc"]), ExistingChecksums)
+    assert_type(client.get_chunked_upload(1), dict[str, Any])
+    assert_type(client.get_default_storage(), dict[str, Any] | None)
     assert_type(client.exists("list_tasks", {"project": 1}), bool)
     assert_type(client.reset_connection(), None)
     assert_type(client.tasks.iter_data(project=1), Iterator[dict[str, Any]])
@@ -333,10 +333,12 @@ def official_reads(client: BackendClient) -> None:
     assert_type(client.ground_truth_events.iter_files(classes="car"), Iterator[dict[str, Any]])
     assert_type(client.data_files.verify_checksums_json(["abc"]), dict[str, list[str]])
     assert_type(client.storages.default_json(), dict[str, Any] | None)
-    assert_type(client.tasks.list_route_json("list_data"), Any)
+    assert_type(client.tasks.list_route_json("list_data"), PageEnvelope)
     assert_type(client.tasks.iter_route_json("list_files"), Iterator[dict[str, Any]])
-    assert_type(client.list_plugin_releases("demo-plugin"), Any)
-    assert_type(client.get_plugin_release_by_lookup("demo-plugin@1.0.0", expand=None), Any)
+    assert_type(client.list_plugin_releases("demo-plugin"), list[dict[str, Any]])
+    assert_type(
+        client.get_plugin_release_by_lookup("demo-plugin@1.0.0", expand=None), dict[str, Any]
+    )
 
 
 def official_call_forms(client: BackendClient, rows: ListAllRows) -> None:
@@ -345,12 +347,14 @@ def official_call_forms(client: BackendClient, rows: ListAllRows) -> None:
     assert_type(len(rows), int)
     assert_type(next(rows), dict[str, Any])
     assert_type(iter(rows), ListAllRows)
-    assert_type(client.annotate_task_data(1, {}, schema="any"), Any)
-    assert_type(client.create_chunked_upload("f", read_timeout=60), Any)
-    assert_type(client.create_data_file("f", use_chunked_upload=None, read_timeout=60.0), Any)
-    assert_type(client.upload_data_file({"files": {}}, 1, read_timeout=60), Any)
-    assert_type(client.create_model({"name": "m"}, file="model.pkl"), Any)
-    assert_type(client.create_plugin_release({"plugin": "p"}, file="p.zip"), Any)
+    assert_type(client.annotate_task_data(1, {}, schema="any"), dict[str, Any])
+    assert_type(client.create_chunked_upload("f", read_timeout=60), dict[str, Any])
+    assert_type(
+        client.create_data_file("f", use_chunked_upload=None, read_timeout=60.0), dict[str, Any]
+    )
+    assert_type(client.upload_data_file({"files": {}}, 1, read_timeout=60), dict[str, Any])
+    assert_type(client.create_model({"name": "m"}, file="model.pkl"), dict[str, Any])
+    assert_type(client.create_plugin_release({"plugin": "p"}, file="p.zip"), dict[str, Any])
 
 
 # -- rel: relation cache, prefetch_related, client.bind --
@@ -390,7 +394,7 @@ def misc_official_surface(client: BackendClient, task: Task) -> None:
     outcomes = client.upload_data_collection(1, [{"files": {"image_1": "a.png"}}], project_id=2)
     assert_type(outcomes, list[CollectionItemOutcome])
     assert_type(outcomes[0]["data_unit"], dict[str, Any] | None)
-    assert_type(client.list_ground_truths({"ground_truth_dataset": 1}, page_size=50), Any)
+    assert_type(client.list_ground_truths({"ground_truth_dataset": 1}, page_size=50), PageEnvelope)
     assert_type(client.ground_truths.filter(category="train", task=1), QuerySet[GroundTruth])
     assert_type(client.ground_truths.filter(categories=["train"]).first(), GroundTruth | None)
     assert_type(client.ground_truth_versions.get(1).ground_truths, QuerySet[GroundTruth])
@@ -419,8 +423,8 @@ def presigned_uploads(client: BackendClient) -> None:
     assert_type(result, BulkUploadResult)
     assert_type(result["results"][0], BulkUploadFile)
     assert_type(result["created_count"], int)
-    assert_type(client.request_presigned_upload([{"filename": "a", "size": 1}]), Any)
-    assert_type(client.confirm_presigned_upload([]), Any)
+    assert_type(client.request_presigned_upload([{"filename": "a", "size": 1}]), dict[str, Any])
+    assert_type(client.confirm_presigned_upload([]), dict[str, Any])
     assert_type(client.upload_file_to_presigned_url("http://s/x", "a.bin"), dict[str, Any])
 
 
@@ -528,11 +532,33 @@ def jobs_tail_logs_and_serve_applications(client: BackendClient, job: Job) -> No
     assert_type(client.jobs.create_logs({"message": "m"}), list[JobLog])
     assert_type(next(client.tail_job_console_logs(uuid_str)), str)
     assert_type(client.create_logs([{"message": "m", "level": "info"}]), Any)
-    assert_type(client.create_serve_application({"job": uuid_str}), Any)
-    assert_type(client.list_serve_applications(list_all=True), Any)
+    assert_type(client.create_serve_application({"job": uuid_str}), dict[str, Any])
+    assert_type(client.list_serve_applications(list_all=True), ListAllRows)
     assert_type(client.serve_applications.get(1), ServeApplication)
     assert_type(
         client.serve_applications.filter(job=uuid_str, status="RUNNING").first(),
         ServeApplication | None,
     )
     assert_type(client.serve_applications.get(1).job_id, int | str | None)
+
+
+# -- seed API: precise returns, list_all overloads --
+def seed_returns(client: BackendClient) -> None:
+    """Seed methods return the documented shapes; ``list_all`` picks page or iterator."""
+    assert_type(client.list_tasks(), PageEnvelope)
+    assert_type(client.list_tasks({"project": 1}), PageEnvelope)
+    assert_type(client.list_tasks({"project": 1}, list_all=True), ListAllRows)
+    assert_type(client.list_tasks({"project": 1}, None, True), PageEnvelope | ListAllRows)
+    flag: bool = bool(client)
+    assert_type(client.list_assignments(list_all=flag), PageEnvelope | ListAllRows)
+    assert_type(client.list_data_units(list_all=True, page_size=50), ListAllRows)
+    assert_type(client.list_ground_truths(list_all=True), ListAllRows)
+    assert_type(client.list_serve_applications(list_all=True), ListAllRows)
+    assert_type(client.list_tasks_files({"project": 1}), PageEnvelope)
+    assert_type(client.list_tasks()["results"], list[dict[str, Any]])
+    assert_type(client.list_tasks().get("count"), int | None)
+    assert_type(client.get_task(1), dict[str, Any])
+    assert_type(client.get_job("3f2b8c1e-0000-4000-8000-000000000000"), dict[str, Any])
+    assert_type(client.list_jobs(), PageEnvelope)
+    assert_type(client.create_data_units([]), list[dict[str, Any]] | dict[str, Any])
+    assert_type(client.get_default_storage(), dict[str, Any] | None)
