@@ -8,8 +8,9 @@ describes its query.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from synapse_sdk._endpoint import Endpoint
 from synapse_sdk._exceptions import NotFoundError, ResponseValidationError
@@ -18,6 +19,12 @@ from synapse_sdk._query._display import describe_query, render_query, render_tab
 from synapse_sdk._query._frame import build_frame, check_columns, import_pandas, wire_rows
 from synapse_sdk._query._page import Page
 from synapse_sdk._query._pages import Envelope, PageSource, iter_pages
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from synapse_sdk._export import ExportOptions, ExportResult
+    from synapse_sdk.resources.tasks import Task
 
 __all__ = ["ListSource", "MultipleObjectsReturned", "QuerySet"]
 
@@ -436,6 +443,14 @@ class QuerySet(Generic[R]):
         if columns and self._source.endpoint.fields_param and not self._fields:
             qs = self._clone(fields=tuple(dict.fromkeys(("id", *columns))))
         return build_frame(pandas, qs._rows(progress), columns)
+
+    def export(
+        self: QuerySet[Task], dest: str | os.PathLike[str], **options: Unpack[ExportOptions]
+    ) -> ExportResult:
+        """Export these tasks, resumably, into the folder ``dest`` (docs/export.md)."""
+        from synapse_sdk._export import export_queryset
+
+        return export_queryset(self, dest, **options)
 
     # -- display (no I/O) -------------------------------------------------------------------
 
