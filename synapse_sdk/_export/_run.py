@@ -78,8 +78,21 @@ class Exporter:
 
     # -- the folder ---------------------------------------------------------------------------
 
+    def _refuse_strangers(self) -> None:
+        """A folder without our state must be empty: nothing else is written into."""
+        if (self.root / STATE_NAME).exists():
+            return
+        strangers = sorted(p.name for p in self.root.iterdir() if p.name not in _OURS)
+        if strangers:
+            raise ExportMismatchError(
+                f"{str(self.root)!r} is not empty and holds no export state "
+                f"({', '.join(strangers[:5])}{' ...' if len(strangers) > 5 else ''}): "
+                "export into a new or empty folder"
+            )
+
     def run(self) -> ExportResult:
         self.root.mkdir(parents=True, exist_ok=True)
+        self._refuse_strangers()  # before the lock file is created
         lock = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             if fcntl is not None:
@@ -94,16 +107,8 @@ class Exporter:
             os.close(lock)
 
     def _open(self) -> ExportResult:
-        state_path = self.root / STATE_NAME
-        if not state_path.exists():
-            strangers = sorted(p.name for p in self.root.iterdir() if p.name not in _OURS)
-            if strangers:
-                raise ExportMismatchError(
-                    f"{str(self.root)!r} is not empty and holds no export state "
-                    f"({', '.join(strangers[:5])}{' ...' if len(strangers) > 5 else ''}): "
-                    "export into a new or empty folder"
-                )
-        state = State(state_path)
+        self._refuse_strangers()
+        state = State(self.root / STATE_NAME)
         try:
             have = state.identity()
             if have is None:
@@ -197,9 +202,9 @@ class _Run:
             for index, row in enumerate(rows):
                 self.pending.append(self._read(row, number, index))
                 while self.pending and (len(self.pending) > self.window or self.pending[0].done()):
-                    self._finish(self.pending.popleft())
+                    self._finish_head()
         while self.pending:
-            self._finish(self.pending.popleft())
+            self._finish_head()
 
     def finish_done(self) -> None:
         """After a failure: write the tasks whose files all ended well, in order."""
@@ -207,7 +212,7 @@ class _Run:
             head = self.pending[0]
             if any(f.cancelled() or f.exception() is not None for f in head.futures):
                 break
-            self._finish(self.pending.popleft())
+            self._finish_head()
 
     def _read(self, row: Any, page: int, index: int) -> _Pending:
         if type(row) is not dict or type(row.get("id")) is not int:
@@ -250,8 +255,12 @@ class _Run:
             session, root, cap = self.ex.session, self.ex.root, self.ex.plan.max_bytes
             item.futures = [self.pool.submit(fetch, session, root, p, cap) for p in plans]
 
-    def _finish(self, item: _Pending) -> None:
+    def _finish_head(self) -> None:
+        """Write the oldest pending task (waiting for its files); it leaves the window only
+        once written, so a failure here leaves it (and all after it) for the next run."""
+        item = self.pending[0]
         outcomes = [f.result() for f in item.futures]  # a connection failure raises here
+        self.pending.popleft()
         row, out, counts = item.row, self.out, self.counts
         if "tasks" in out.families:
             line = {k: v for k, v in row.items() if k not in ("data", "files")}
