@@ -97,8 +97,9 @@ def download(args: argparse.Namespace, out: TextIO) -> int:
     with make_client(args) as client:
         if args.data_file:
             data_file = _get("data file", args.data_file, client.data_files.get)
+            args.dest.mkdir(parents=True, exist_ok=True)  # DIR is a directory, even a new one
             path = data_file.download(
-                args.dest if str(args.dest).endswith("/") else Path(f"{args.dest}/"),
+                args.dest,
                 overwrite=args.overwrite,
                 progress=progress,
             )
@@ -128,8 +129,12 @@ def export(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(json.dumps(result.manifest, indent=2, sort_keys=True) + "\n")
     else:
-        counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
-        out.write(f"exported project {args.project} to {result.path}: {counts}\n")
+        c = result.counts
+        out.write(
+            f"exported project {args.project} to {result.path}: {c['tasks']} tasks, "
+            f"{c['annotations']} annotations, {c['data_units']} data units, {c['files']} files "
+            f"({c['bytes']} bytes), {c['errors']} errors\n"
+        )
     if not result.ok:
         sys.stderr.write(
             f"synapse: {result.errors} file(s) failed; see {result.path / 'errors.jsonl'} "
