@@ -101,3 +101,10 @@ def navigation_is_typed(c: BackendClient) -> None:
     c.plugins.get(1).releases.delete(1)  # E: "PluginReleaseManager" has no attribute "delete"
     c.tasks.scoped(project=1).update(1)  # E: "TaskManager" has no attribute "update"
     c.tasks.related(int)  # E: Value of type variable "M" of "related" of "BaseManager" cannot be
+
+
+# -- export: project.export / tasks queryset export --
+def export_is_typed(c: BackendClient) -> None:
+    c.projects.all().export("out")  # E: Invalid self argument "QuerySet[Project]" to attribute
+    c.projects.get(1).export("out", max_workers="4")  # E: Argument "max_workers" to "export" of
+    c.projects.get(1).export("out", colour=1)  # E: Unexpected keyword argument "colour" for

@@ -349,3 +349,14 @@ def official_call_forms(client: BackendClient, rows: ListAllRows) -> None:
     assert_type(client.upload_data_file({"files": {}}, 1, read_timeout=60), Any)
     assert_type(client.create_model({"name": "m"}, file="model.pkl"), Any)
     assert_type(client.create_plugin_release({"plugin": "p"}, file="p.zip"), Any)
+
+
+# -- export: project.export / tasks queryset export --
+def export_is_typed(client: BackendClient) -> None:
+    from synapse_sdk._export import ExportResult
+
+    project = client.projects.get(1)
+    assert_type(project.export("out"), ExportResult)
+    assert_type(client.tasks.filter(project=1).export("out", include=["tasks"]), ExportResult)
+    assert_type(project.export("out").counts, dict[str, int])
+    assert_type(project.export("out").ok, bool)
