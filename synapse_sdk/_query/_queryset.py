@@ -11,8 +11,9 @@ iterated, ``list()``-ed, ``len()``-ed or ``bool()``-ed) answers ``count()``, ``e
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ParamSpec, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
 from synapse_sdk._endpoint import check_id
 from synapse_sdk._exceptions import (
@@ -28,6 +29,12 @@ from synapse_sdk._query._prefetch import split_related
 from synapse_sdk._query._source import Filtered, ListSource
 from synapse_sdk._query._values import RowQuery, Shaping, read_field
 from synapse_sdk._query._walk import PageWalk
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from synapse_sdk._export import ExportOptions, ExportResult
+    from synapse_sdk.resources.tasks import Task
 
 __all__ = ["Filtered", "ListSource", "MultipleObjectsReturned", "QuerySet", "RowQuery"]
 
@@ -421,6 +428,14 @@ class QuerySet(PageWalk[R], Shaping[R]):
         clone = self._clone()
         clone._source = source
         return clone
+
+    def export(
+        self: QuerySet[Task], dest: str | os.PathLike[str], **options: Unpack[ExportOptions]
+    ) -> ExportResult:
+        """Export these tasks, resumably, into the folder ``dest`` (docs/export.md)."""
+        from synapse_sdk._export import export_queryset
+
+        return export_queryset(self, dest, **options)
 
     # -- display (no I/O) -------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
@@ -17,6 +18,7 @@ from synapse_sdk.resources._relations import ForeignKey, Related
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from synapse_sdk._export import ExportOptions, ExportResult
     from synapse_sdk.resources.data import DataCollection  # noqa: F401 (navigation targets)
     from synapse_sdk.resources.tasks import TaskManager  # noqa: F401 (navigation targets)
 
@@ -61,6 +63,14 @@ class Project(Resource):
     """The project's tasks: ``project.tasks.filter(status="completed")``."""
     task_tags = Related["TaskTagManager"]("project")
     """The project's task tags."""
+
+    def export(
+        self, dest: str | os.PathLike[str], **options: Unpack[ExportOptions]
+    ) -> ExportResult:
+        """Export the project's tasks, annotations, data units and files into the folder
+        ``dest``, resumably: see :func:`synapse_sdk._export.export_queryset` and docs/export.md.
+        """
+        return self.tasks.all().export(dest, **options)
 
 
 class ProjectFilters(TypedDict, total=False):

@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "synapse_sdk._converter": 2,
     "synapse_sdk._url_conversion": 2,
     "synapse_sdk._transfer": 2,  # upload/download engine: resources and uploads both use it
+    "synapse_sdk._export": 2,  # resumable exports: uses the query and transfer engines
     "synapse_sdk.resources": 3,
     "synapse_sdk.uploads": 4,
     "synapse_sdk.clients": 5,

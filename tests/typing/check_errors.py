@@ -170,3 +170,10 @@ def seed_return_mistakes(c: BackendClient) -> None:
     c.list_tasks()["result"]  # E: TypedDict "PageEnvelope" has no key "result"
     c.list_tasks(list_all=True)["results"]  # E: Value of type "ListAllRows" is not indexable
     c.list_tasks(list_all="yes")  # E: No overload variant of "list_tasks"
+
+
+# -- export: project.export / tasks queryset export --
+def export_is_typed(c: BackendClient) -> None:
+    c.projects.all().export("out")  # E: Invalid self argument "QuerySet[Project]" to attribute
+    c.projects.get(1).export("out", max_workers="4")  # E: Argument "max_workers" to "export" of
+    c.projects.get(1).export("out", colour=1)  # E: Unexpected keyword argument "colour" for

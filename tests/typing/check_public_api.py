@@ -562,3 +562,23 @@ def seed_returns(client: BackendClient) -> None:
     assert_type(client.list_jobs(), PageEnvelope)
     assert_type(client.create_data_units([]), list[dict[str, Any]] | dict[str, Any])
     assert_type(client.get_default_storage(), dict[str, Any] | None)
+
+    assert_type(client.annotate_task_data(1, {}, schema="any"), dict[str, Any])
+    assert_type(client.create_chunked_upload("f", read_timeout=60), dict[str, Any])
+    assert_type(
+        client.create_data_file("f", use_chunked_upload=None, read_timeout=60.0), dict[str, Any]
+    )
+    assert_type(client.upload_data_file({"files": {}}, 1, read_timeout=60), dict[str, Any])
+    assert_type(client.create_model({"name": "m"}, file="model.pkl"), dict[str, Any])
+    assert_type(client.create_plugin_release({"plugin": "p"}, file="p.zip"), dict[str, Any])
+
+
+# -- export: project.export / tasks queryset export --
+def export_is_typed(client: BackendClient) -> None:
+    from synapse_sdk._export import ExportResult
+
+    project = client.projects.get(1)
+    assert_type(project.export("out"), ExportResult)
+    assert_type(client.tasks.filter(project=1).export("out", include=["tasks"]), ExportResult)
+    assert_type(project.export("out").counts, dict[str, int])
+    assert_type(project.export("out").ok, bool)
