@@ -34,8 +34,9 @@ from synapse_sdk._exceptions import (
     UploadStalledError,
     ValidationError,
 )
+from synapse_sdk._export import ExportMismatchError, ExportResult
 from synapse_sdk._http import InsecureTLSWarning, RetryPolicy, Timeout, WSGITransport
-from synapse_sdk._query import Page, QuerySet
+from synapse_sdk._query import Page, QuerySet, RowQuery
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.resources import (
     Agent,
@@ -104,6 +105,8 @@ __all__ = [
     "DataUnit",
     "DeadlineExceededError",
     "DoesNotExist",
+    "ExportMismatchError",
+    "ExportResult",
     "FileResult",
     "FileSpecification",
     "FileType",
@@ -142,6 +145,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
+    "RowQuery",
     "ServeApplication",
     "ServerError",
     "Storage",
