@@ -19,6 +19,9 @@ from synapse_sdk.resources.serve_applications import (
 
 __all__ = ["IntegrationMethods"]
 
+#: The fields the backend's ``PUT plugins/<id>/`` requires (a body without them is partial).
+_PLUGIN_PUT_FIELDS = frozenset({"code", "name", "category"})
+
 
 class IntegrationMethods(SeedBase):
     """``get_plugin``, ``run_plugin``, ``get_job``, ``get_storage`` ... (raw JSON)."""
@@ -36,8 +39,20 @@ class IntegrationMethods(SeedBase):
         return as_row(self.plugins.create_json(dict(data)), "plugin")
 
     def update_plugin(self, pk: int, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Update a plugin (PUT)."""
-        return as_row(self.plugins.update_json(pk, dict(data)), "plugin")
+        """Update a plugin (``PUT plugins/<pk>/``).
+
+        The backend's PUT takes the whole plugin. A partial body, as the seed shows
+        (``{'description': ...}``), is completed first: the plugin is read and the given fields
+        are merged over it (one GET, then the PUT). A body with ``code``, ``name`` and
+        ``category`` is sent as given.
+        """
+        if not isinstance(data, Mapping):
+            raise TypeError(f"data must be a mapping, got {type(data).__name__}")
+        body = dict(data)
+        if not _PLUGIN_PUT_FIELDS <= body.keys():
+            current = as_row(self.plugins.fetch_json(pk), "plugin")
+            body = {**current, **body}
+        return as_row(self.plugins.update_json(pk, body), "plugin")
 
     def run_plugin(self, pk: int | str, data: Any) -> Any:
         """Run a plugin (id or code) with ``data``; returns the job it started."""

@@ -289,3 +289,32 @@ def test_update_job_refuses_a_non_mapping_before_io(
     with pytest.raises(TypeError, match="mapping"):
         client.update_job(demo["job"], [("status", "RUNNING")])  # type: ignore[arg-type]
     assert synapse_backend.journal.entries() == []
+
+
+def test_update_plugin_with_a_partial_body_reads_merges_and_puts(
+    client: BackendClient, synapse_backend: LocalBackend
+) -> None:
+    created = client.create_plugin({"name": "Merge me", "code": "merge-me", "category": "export"})
+    partial = {"description": "only this"}
+    synapse_backend.journal.clear()
+    updated = client.update_plugin(created["id"], partial)
+    assert updated["description"] == "only this"
+    assert (updated["code"], updated["name"], updated["category"]) == (
+        "merge-me",
+        "Merge me",
+        "export",
+    )
+    assert [e.method for e in synapse_backend.journal.entries()] == ["GET", "PUT"]
+    assert partial == {"description": "only this"}  # the caller's dict is not modified
+    assert client.get_plugin(created["id"])["description"] == "only this"
+
+
+def test_update_plugin_with_the_whole_object_sends_one_put(
+    client: BackendClient, synapse_backend: LocalBackend
+) -> None:
+    created = client.create_plugin({"name": "Whole", "code": "whole-one", "category": "export"})
+    synapse_backend.journal.clear()
+    client.update_plugin(created["id"], {**created, "description": "whole"})
+    assert [e.method for e in synapse_backend.journal.entries()] == ["PUT"]
+    with pytest.raises(TypeError, match="mapping"):
+        client.update_plugin(created["id"], [("description", "x")])  # type: ignore[arg-type]
