@@ -49,7 +49,7 @@ class IntegrationMethods(SeedBase):
         if not isinstance(data, Mapping):
             raise TypeError(f"data must be a mapping, got {type(data).__name__}")
         body = dict(data)
-        if not _PLUGIN_PUT_FIELDS <= body.keys():
+        if not body.keys() >= _PLUGIN_PUT_FIELDS:
             current = as_row(self.plugins.fetch_json(pk), "plugin")
             body = {**current, **body}
         return as_row(self.plugins.update_json(pk, body), "plugin")
