@@ -376,13 +376,16 @@ class QuerySet(PageWalk[R], Shaping[R]):
                 found[pk] = obj
         return found
 
-    def get(self) -> R:
-        """The single matching object.
+    def get(self, **filters: Any) -> R:
+        """The single matching object; ``filters`` narrow the query first, as in Django
+        (``qs.get(id=7)`` is ``qs.filter(id=7).get()``, checked the same way).
 
         Raises:
             DoesNotExist: Nothing matched (a ``NotFoundError``).
             MultipleObjectsReturned: More than one object matched (``.count`` says how many).
         """
+        if filters:
+            return self._narrow(filters).get()
         sample = self[:2]
         rows = list(sample.iterator())
         if not rows:

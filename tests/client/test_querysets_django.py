@@ -173,3 +173,14 @@ def test_manager_get_takes_an_id_or_filters_like_django(
     with pytest.raises(ValueError, match="pending"):
         client.tasks.get(status="pendng")
     assert synapse_backend.journal.entries() == []
+
+
+def test_queryset_get_takes_django_filters(client: BackendClient, demo: dict[str, Any]) -> None:
+    tasks = client.tasks.filter(project=demo["project"])
+    assert tasks.get(id=demo["task"]).id == demo["task"]
+    with pytest.raises(NotFoundError, match="no task matched"):
+        tasks.get(id=999_999)
+    with pytest.raises(MultipleObjectsReturned, match="more than one task matched"):
+        tasks.get(is_discarded=False)
+    with pytest.raises(TypeError):
+        tasks.get(projct=1)  # a typo is refused before any request, as in filter()
