@@ -96,8 +96,9 @@ class QuerySet(PageWalk[R], Shaping[R]):
 
     # -- building ---------------------------------------------------------------------------
 
-    def _clone(self, **changes: Any) -> QuerySet[R]:
-        state: dict[str, Any] = {
+    def _query_state(self) -> dict[str, Any]:
+        """The query (not its results): the keywords that rebuild it (clone and pickle)."""
+        return {
             "filters": self._filters,
             "ordering": self._ordering,
             "fields": self._fields,
@@ -108,8 +109,9 @@ class QuerySet(PageWalk[R], Shaping[R]):
             "prefetch": self._prefetch,
             "related": self._related,
         }
-        state.update(changes)
-        return QuerySet(self._source, **state)
+
+    def _clone(self, **changes: Any) -> QuerySet[R]:
+        return QuerySet(self._source, **{**self._query_state(), **changes})
 
     def _refuse_if_sliced(self, what: str) -> None:
         if self._start or self._stop is not None:
@@ -413,18 +415,7 @@ class QuerySet(PageWalk[R], Shaping[R]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The query, not its results: the source pickles as its family (no session, no token).
-        state = {
-            "filters": self._filters,
-            "ordering": self._ordering,
-            "fields": self._fields,
-            "expand": self._expand,
-            "start": self._start,
-            "stop": self._stop,
-            "page_size": self._page_size,
-            "prefetch": self._prefetch,
-            "related": self._related,
-        }
-        return (_restore_queryset, (self._source, state))
+        return (_restore_queryset, (self._source, self._query_state()))
 
     def _bound_to(self, source: ListSource[R]) -> QuerySet[R]:
         """This query over another source (``client.bind(qs)``), without cached results."""
