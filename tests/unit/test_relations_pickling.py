@@ -5,6 +5,7 @@ No sockets."""
 from __future__ import annotations
 
 import pickle
+import sys
 from typing import Any
 
 import pytest
@@ -60,11 +61,12 @@ def test_every_error_round_trips_with_its_attributes(cls: type[Any]) -> None:
     err.page, err.resume_offset, err.resume_params = 3, 200, {"page": 3, "page_size": 100}
     err.retry_after, err.limit, err.path = 1.5, 1024, "results[2].id"
     err.upload_id, err.offset = "up-1", 4096
-    err.add_note("while listing tasks")
+    if sys.version_info >= (3, 11):  # notes are 3.11+
+        err.add_note("while listing tasks")
     clone = pickle.loads(pickle.dumps(err))
     assert type(clone) is cls and isinstance(clone, _exceptions.ClientError)
     for name in ATTRIBUTES:
-        assert getattr(clone, name) == getattr(err, name), name
+        assert getattr(clone, name, None) == getattr(err, name, None), name
     assert str(clone) == str(err) and repr(clone) == repr(err)
     defaults = pickle.loads(pickle.dumps(cls("plain")))
     assert defaults.status_code is None and defaults.page is None and str(defaults) == "plain"
