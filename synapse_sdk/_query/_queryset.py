@@ -378,7 +378,7 @@ class QuerySet(PageWalk[R], Shaping[R]):
                 found[pk] = obj
         return found
 
-    def get(self, **filters: Any) -> R:
+    def get(self, /, **filters: Any) -> R:
         """The single matching object; ``filters`` narrow the query first, as in Django
         (``qs.get(id=7)`` is ``qs.filter(id=7).get()``, checked the same way).
 
