@@ -30,6 +30,7 @@ import concurrent.futures
 import contextvars
 import functools
 import itertools
+import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
@@ -69,28 +70,43 @@ def check_workers(value: object) -> int:
 class AsyncPool:
     """The bounded thread pool a client's async twins run in: created on first use, shut down
     by ``client.close()``/``aclose()`` (the next twin creates a new one, as the connection pool
-    reconnects). Size it to the connection pool (``pool_maxsize``), which it defaults to."""
+    reconnects). Size it to the connection pool (``pool_maxsize``), which it defaults to.
+
+    Its worker threads are started by a helper thread, never by the event loop: starting a
+    thread waits for it to run, which under load (other threads holding the GIL) would stall
+    the loop for milliseconds per thread. Workers are daemon threads (a call still running at
+    interpreter exit is abandoned; each has its deadline anyway).
+    """
 
     def __init__(self, workers: int = 16) -> None:
         self.workers = check_workers(workers)
         self._lock = threading.Lock()
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._queue: queue.SimpleQueue[Any] | None = None
         self._futures: set[concurrent.futures.Future[Any]] = set()
 
     def __repr__(self) -> str:
-        state = "idle" if self._executor is None else f"{self.in_flight} in flight"
+        state = "idle" if self._queue is None else f"{self.in_flight} in flight"
         return f"<AsyncPool {self.workers} workers, {state}>"
+
+    @property
+    def started(self) -> bool:
+        """Whether the worker threads are running (the pool was used since it was last shut
+        down)."""
+        return self._queue is not None
 
     def submit(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
         """Run ``fn()`` in a worker thread (with the caller's context variables)."""
-        run = contextvars.copy_context().run
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        work = (future, contextvars.copy_context().run, fn)
         with self._lock:
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(
-                    self.workers, thread_name_prefix="synapse-async"
+            if self._queue is None:
+                self._queue = queue.SimpleQueue()
+                starter = threading.Thread(
+                    target=_start_workers, args=(self._queue, self.workers), daemon=True
                 )
-            future = self._executor.submit(run, fn)
+                starter.start()
             self._futures.add(future)
+            self._queue.put(work)
         future.add_done_callback(self._futures.discard)
         return future
 
@@ -105,16 +121,41 @@ class AsyncPool:
             return list(self._futures)
 
     def shutdown(self) -> None:
-        """Stop the pool without waiting: running calls finish (within their deadlines)."""
+        """Stop the pool without waiting: queued and running calls finish (within their
+        deadlines), then the workers exit."""
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False)
+            work, self._queue = self._queue, None
+        if work is not None:
+            for _ in range(self.workers):
+                work.put(None)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait (blocking) until no call is in flight; whether that happened in time."""
         _, not_done = concurrent.futures.wait(self.pending(), timeout=timeout)
         return not not_done
+
+
+def _start_workers(work: queue.SimpleQueue[Any], count: int) -> None:
+    for index in range(count):
+        name = f"synapse-async-{index}"
+        threading.Thread(target=_worker, args=(work,), name=name, daemon=True).start()
+
+
+def _worker(work: queue.SimpleQueue[Any]) -> None:
+    while True:
+        item = work.get()
+        if item is None:
+            return
+        future, run, fn = item
+        if not future.set_running_or_notify_cancel():
+            continue  # cancelled while queued: never started
+        try:
+            result = run(fn)
+        except BaseException as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        del item, future, run, fn
 
 
 def context_of(obj: object) -> Any:

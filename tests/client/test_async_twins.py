@@ -7,6 +7,7 @@ import inspect
 from typing import Any
 
 import pytest
+from async_harness import run
 
 from synapse_sdk import Job, Task
 from synapse_sdk._async import AsyncPool, asyncify, asyncify_iter, asyncify_self
@@ -17,8 +18,6 @@ from synapse_sdk.clients._seed_data import DataMethods
 from synapse_sdk.clients._seed_integration import IntegrationMethods
 from synapse_sdk.clients._seed_ml import MLMethods
 from synapse_sdk.clients.backend import BackendClient
-
-from async_harness import run
 
 SEED_GROUPS = (AnnotationMethods, BulkMethods, DataMethods, IntegrationMethods, MLMethods)
 
@@ -101,9 +100,11 @@ def test_seed_twins_equal_the_sync_results(client: BackendClient, demo: dict[str
         assert page == client.list_tasks({"project": demo["project"]})
         rows = await client.alist_tasks({"project": demo["project"]}, list_all=True)  # type: ignore[call-overload]
         assert rows == list(client.list_tasks({"project": demo["project"]}, list_all=True))
-        assert await client.alist_projects() == client.list_projects() if hasattr(
-            client, "alist_projects"
-        ) else True
+        assert (
+            await client.alist_projects() == client.list_projects()
+            if hasattr(client, "alist_projects")
+            else True
+        )
         assert await client.aexists("get_task", 999) is client.exists("get_task", 999) is False
         assert await client.aget_job(demo["job"]) == client.get_job(demo["job"])
 
@@ -145,11 +146,11 @@ def test_pool_is_lazy_bounded_shared_and_closed_with_the_client(synapse_backend:
     async def main() -> None:
         async with c:
             await asyncio.gather(*(c.tasks.aget(1) for _ in range(12)))
-            assert pool._executor is not None and pool._executor._max_workers == 5
-        assert pool._executor is None  # aclose() shut it down
+            assert pool.started and pool.workers == 5
+        assert not pool.started  # aclose() shut it down
         assert (await c.tasks.aget(1)).id == 1  # usable again: a new pool, as it reconnects
         c.close()
-        assert pool._executor is None
+        assert not pool.started
 
     run(main())
 
