@@ -179,13 +179,15 @@ def test_32_concurrent_gets_take_well_under_twice_one(
 
 
 def test_twins_never_block_the_loop(client32: BackendClient, remote: RemoteBackend) -> None:
-    remote.fault(**LATENCY, path="*", seconds=0.02)
+    """A ticker every 1 ms measures how late the loop wakes it while twins run. Every request
+    waits 100 ms on the server, so a twin that did its I/O on the loop would lag it by 100 ms
+    or more; the bound (best of 3 runs, the machine is shared) is 50 ms."""
+    remote.fault(**LATENCY, path="*", seconds=0.1)
 
     async def main() -> float:
         lag = LoopLag()
         lag.start()
-        for _ in range(2):
-            await asyncio.gather(*(client32.tasks.aget(1 + i % 6) for i in range(32)))
+        await asyncio.gather(*(client32.tasks.aget(1 + i % 6) for i in range(32)))
         await asyncio.gather(
             client32.tasks.acount(),
             client32.tasks.all().alist(),
@@ -196,6 +198,7 @@ def test_twins_never_block_the_loop(client32: BackendClient, remote: RemoteBacke
             await asyncio.sleep(0)
         return await lag.stop()
 
-    worst = run(main())
-    print(f"\nworst loop lag {worst * 1000:.1f} ms")
-    assert worst < 0.05, worst
+    worst = [run(main()) for _ in range(3)]
+    print("\nworst loop lag per run: " + ", ".join(f"{w * 1000:.1f} ms" for w in worst))
+    assert min(worst) < 0.05, worst
+    assert max(worst) < 0.1, worst  # never as long as one request (the I/O is not on the loop)
