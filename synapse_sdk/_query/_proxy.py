@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
+from synapse_sdk._async import asyncify, asyncify_iter
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._query._page import Page
 from synapse_sdk._query._values import RowQuery
@@ -106,6 +107,15 @@ class QueryMethods(Generic[R]):
     def in_bulk(self, id_list: Iterable[int] | None = None) -> dict[int, R]:
         """``all().in_bulk(ids)``: ``{id: object}``, ``id__in`` in bounded chunks."""
         return self.all().in_bulk(id_list)
+
+    # -- async twins (docs/async.md) ------------------------------------------------------
+    acount = asyncify(count)
+    aexists = asyncify(exists)
+    afirst = asyncify(first)
+    alast = asyncify(last)
+    ain_bulk = asyncify(in_bulk)
+    apreview = asyncify(preview)
+    aiterator = asyncify_iter(iterator)
 
     def to_pandas(
         self, columns: Sequence[str] | None = None, *, progress: ProgressLike = None

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
+from synapse_sdk._async import asyncify
 from synapse_sdk._endpoint import check_id
 from synapse_sdk._exceptions import (
     DoesNotExist,
@@ -410,6 +411,16 @@ class QuerySet(PageWalk[R], Shaping[R]):
             if self._stop is not None:
                 count = min(count, self._stop - self._start)
         return Page(items, count, 1)
+
+    # -- async twins (run in the client's pool; docs/async.md) -------------------------------
+    acount = asyncify(count)
+    aexists = asyncify(exists)
+    afirst = asyncify(first)
+    alast = asyncify(last)
+    aget = asyncify(get)
+    ain_bulk = asyncify(in_bulk)
+    apreview = asyncify(preview)
+    alist = asyncify(_fetch_all)  # ``await qs.alist()`` is ``list(qs)`` (fills the cache)
 
     # -- pickling and binding (client.bind) -------------------------------------------------
 

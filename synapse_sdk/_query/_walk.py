@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from synapse_sdk._async import asyncify_iter
 from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._progress import ProgressLike, Reporter, check_progress, reporter
 from synapse_sdk._query._filters import matches_nothing
@@ -82,6 +83,9 @@ class PageWalk(Generic[R]):
         """
         check_progress(progress)
         return self._objects(progress)
+
+    #: ``async for obj in qs.aiterator()``: a page's rows per trip to the client's pool.
+    aiterator = asyncify_iter(iterator, batch=_plan_page_size)
 
     def _objects(self, progress: ProgressLike) -> Iterator[R]:
         # Hot path: one list comprehension per page; a failing row is located and labelled only

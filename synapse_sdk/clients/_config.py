@@ -42,6 +42,7 @@ class ClientConfig:
     transport: Transport | None = None
     authorization_token: str | None = None
     url_host: str | None = None
+    async_workers: int | None = None  # threads of the async twins (None: pool_maxsize)
 
     def session(self) -> Session:
         """A new Session with these options and a fresh retry budget."""

@@ -6,6 +6,7 @@ return raw JSON. The flat methods live in one mixin per family group (``_seed_*`
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from synapse_sdk._async import AsyncPool, asyncify, check_workers
 from synapse_sdk._exceptions import NotFoundError
 from synapse_sdk._http import RetryPolicy, Session, Timeout, Transport, default_user_agent
 from synapse_sdk._http._body import DEFAULT_MAX_RESPONSE_BYTES
@@ -20,6 +22,7 @@ from synapse_sdk._http._options import check_option
 from synapse_sdk.clients._config import ClientConfig, TimeoutLike, _retry_policy, _token, _url_host
 from synapse_sdk.clients._listing import ListAllRows
 from synapse_sdk.clients._seed_annotation import AnnotationMethods
+from synapse_sdk.clients._seed_async import AsyncSeedMethods
 from synapse_sdk.clients._seed_bulk import BulkMethods
 from synapse_sdk.clients._seed_data import DataMethods
 from synapse_sdk.clients._seed_integration import IntegrationMethods
@@ -47,7 +50,9 @@ _MISSING = object()
 _T = TypeVar("_T")
 
 
-class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMethods, MLMethods):
+class BackendClient(
+    AsyncSeedMethods, AnnotationMethods, BulkMethods, DataMethods, IntegrationMethods, MLMethods
+):
     """Client of the Synapse backend.
 
     Args:
@@ -72,6 +77,8 @@ class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMeth
         page_size: Rows per list request (1..1000, default 100).
         prefetch: Pages fetched ahead while iterating a listing (0 = sequential, default 4).
         pool_maxsize: Connections kept per host; size it to the threads sharing the client.
+        async_workers: Threads of the pool the async twins run in (``await
+            client.tasks.aget(1)``; docs/async.md); ``pool_maxsize`` by default, 1..1024.
         user_agent: Replaces the default ``User-Agent``.
         verify: TLS certificate verification (turning it off warns).
         sleep: How retries wait (tests pass a recorder to run backoff in no time).
@@ -120,6 +127,7 @@ class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMeth
         clock: Callable[[], float] = time.monotonic,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: Transport | None = None,
+        async_workers: int | None = None,
     ) -> None:
         url = base_url if base_url is not None else os.environ.get("SYNAPSE_BASE_URL")
         if not url:
@@ -150,13 +158,18 @@ class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMeth
             transport=transport,
             authorization_token=_token(authorization_token, "authorization_token"),
             url_host=_url_host(url_host),
+            async_workers=None if async_workers is None else check_workers(async_workers),
         )
         self._setup(config, config.session())
 
-    def _setup(self, config: ClientConfig, session: Session) -> None:
+    def _setup(self, config: ClientConfig, session: Session, pool: AsyncPool | None = None) -> None:
         self._config = config
         self._session = session
-        ctx = ClientContext(session, page_size=config.page_size, prefetch=config.prefetch)
+        if pool is None:
+            pool = AsyncPool(config.async_workers or config.pool_maxsize)
+        ctx = ClientContext(
+            session, page_size=config.page_size, prefetch=config.prefetch, async_pool=pool
+        )
         self._ctx = ctx
         # One manager per family of the registry (``Managers`` types the attributes for mypy).
         for name, family in FAMILIES.items():
@@ -198,18 +211,35 @@ class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMeth
             else self._config.prefetch,
         )
         clone = object.__new__(type(self))
-        clone._setup(config, self._session.with_options(timeout=config.timeout, retry=config.retry))
+        session = self._session.with_options(timeout=config.timeout, retry=config.retry)
+        clone._setup(config, session, self._ctx.async_pool)  # one pool, as one connection pool
         return clone
 
     def close(self) -> None:
-        """Close the pooled connections (the client can still be used; it reconnects)."""
+        """Close the pooled connections and stop the async twins' thread pool without waiting
+        (the client can still be used; it reconnects, and the next twin starts a new pool)."""
         self._session.close()
+        self._ctx.async_pool.shutdown()
+
+    async def aclose(self) -> None:
+        """``close()``, then wait -- without blocking the event loop -- for the twins' calls
+        still running in their threads (each ends within its deadline)."""
+        running = self._ctx.async_pool.pending()
+        self.close()
+        if running:
+            await asyncio.wait([asyncio.wrap_future(f) for f in running])
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def __getstate__(self) -> dict[str, Any]:
         # The configuration only (see the class docstring for sleep, clock and transport).
@@ -265,6 +295,8 @@ class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMeth
         if isinstance(found, list):
             return bool(found)
         return found is not None
+
+    aexists = asyncify(exists)
 
     def reset_connection(self) -> None:
         """Close the pooled connections; the next request opens a new one (the official

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from synapse_sdk._async import asyncify, asyncify_self
 from synapse_sdk._converter import plan_for
 from synapse_sdk._query import QuerySet
 from synapse_sdk._query._display import render_card
@@ -318,6 +319,9 @@ class Resource(BaseResource):
         self._load()
         return self
 
+    afetch = asyncify_self(fetch)
+    arefresh = asyncify_self(refresh)
+
 
 class SavableResource(Resource):
     """A resource whose endpoint can be updated: ``save()`` sends the changed fields."""
@@ -338,6 +342,8 @@ class SavableResource(Resource):
             self._apply(raw)
         return self
 
+    asave = asyncify_self(save, write=True)
+
 
 class DeletableResource(SavableResource):
     """A resource whose endpoint has DELETE: ``delete()``."""
@@ -347,6 +353,8 @@ class DeletableResource(SavableResource):
     def delete(self) -> None:
         """Delete the object on the server."""
         self._require_manager()._delete_json(self.id)
+
+    adelete = asyncify(delete, write=True)
 
 
 def _restore(cls: type[Any], state: dict[str, Any]) -> Any:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
+from synapse_sdk._async import asyncify
 from synapse_sdk._http import Timeout
 from synapse_sdk.resources._base import BaseResource
 from synapse_sdk.resources._manager import BaseManager, ReadManager
@@ -50,6 +51,7 @@ class DetailManager(ReadManager[R], Generic[R, K]):
 
     def get(
         self,
+        /,
         pk: K | None = None,
         *,
         expand: tuple[str, ...] = (),
@@ -83,6 +85,9 @@ class DetailManager(ReadManager[R], Generic[R, K]):
         """A stub for ``pk``: no request until a field other than ``id`` is read."""
         return self._ref(pk)
 
+    aget = asyncify(get)
+    afetch_json = asyncify(fetch_json)
+
 
 class CreateManager(DetailManager[R, K]):
     """Adds ``create`` and the raw ``create_json``."""
@@ -91,9 +96,12 @@ class CreateManager(DetailManager[R, K]):
         """POST ``body`` to the collection and return the JSON as received."""
         return self._create_json(body, timeout=timeout)
 
-    def create(self, **data: Any) -> R:
+    def create(self, /, **data: Any) -> R:
         """Create an object from wire fields and return it."""
         return self._create(data)
+
+    acreate = asyncify(create, write=True)
+    acreate_json = asyncify(create_json, write=True)
 
 
 class UpdateManager(CreateManager[R, K]):
@@ -103,9 +111,12 @@ class UpdateManager(CreateManager[R, K]):
         """PUT (or PATCH when ``partial``; default: what the endpoint has) ``body`` to ``pk``."""
         return self._update_json(pk, body, partial=partial)
 
-    def update(self, pk: K, **data: Any) -> R:
+    def update(self, /, pk: K, **data: Any) -> R:
         """Change fields of object ``pk`` and return it."""
         return self._update(pk, data)
+
+    aupdate = asyncify(update, write=True)
+    aupdate_json = asyncify(update_json, write=True)
 
 
 class Manager(UpdateManager[R, K]):
@@ -119,6 +130,8 @@ class Manager(UpdateManager[R, K]):
         """Delete object ``pk``."""
         self._delete_json(pk)
 
+    adelete = asyncify(delete, write=True)
+
 
 class DetailUpdateManager(DetailManager[R, K]):
     """Listing, ``get`` and ``update``, without ``create`` (jobs are started by plugins)."""
@@ -127,9 +140,12 @@ class DetailUpdateManager(DetailManager[R, K]):
         """PUT (or PATCH when ``partial``; default: what the endpoint has) ``body`` to ``pk``."""
         return self._update_json(pk, body, partial=partial)
 
-    def update(self, pk: K, **data: Any) -> R:
+    def update(self, /, pk: K, **data: Any) -> R:
         """Change fields of object ``pk`` and return it."""
         return self._update(pk, data)
+
+    aupdate = asyncify(update, write=True)
+    aupdate_json = asyncify(update_json, write=True)
 
 
 class UnlistedManager(BaseManager[R], Generic[R, K]):
@@ -158,6 +174,11 @@ class UnlistedManager(BaseManager[R], Generic[R, K]):
         """POST ``body`` to the collection and return the JSON as received."""
         return self._create_json(body, timeout=timeout)
 
-    def create(self, **data: Any) -> R:
+    def create(self, /, **data: Any) -> R:
         """Create an object from wire fields and return it."""
         return self._create(data)
+
+    aget = asyncify(get)
+    afetch_json = asyncify(fetch_json)
+    acreate = asyncify(create, write=True)
+    acreate_json = asyncify(create_json, write=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import cattrs
 
+from synapse_sdk._async import AsyncPool
 from synapse_sdk._converter import make_converter
 from synapse_sdk._http import Session
 
@@ -45,6 +46,8 @@ class ClientContext:
     prefetch: int = 4
     managers: dict[type[Any], Any] = attrs.field(factory=dict, eq=False)
     names: dict[str, Any] = attrs.field(factory=dict, eq=False)
+    #: The bounded thread pool the async twins run in (``await client.tasks.aget(1)``).
+    async_pool: AsyncPool = attrs.field(factory=AsyncPool, eq=False)
 
     def register(self, manager: BaseManager[Any]) -> None:
         """Make ``manager`` the client's manager of its family."""
@@ -131,6 +134,7 @@ def env_context(base_url: str | None, what: str) -> ClientContext:
                 ) from exc
             for old in _ENV_CONTEXTS.values():  # one environment client per process
                 old.session.close()  # (objects bound to it still work: it reconnects)
+                old.async_pool.shutdown()
             _ENV_CONTEXTS.clear()
             _ENV_CONTEXTS[key] = ctx
     return ctx

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
+from synapse_sdk._async import asyncify
 from synapse_sdk._endpoint import Endpoint
 from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._progress import ProgressLike
@@ -173,6 +174,8 @@ class DataCollection(Resource):
             progress=progress,
         )
 
+    aupload = asyncify(upload, write=True)
+
 
 class DataCollectionFilters(TypedDict, total=False):
     """Filters of ``client.data_collections.filter()``."""
@@ -268,6 +271,8 @@ class DataUnit(Resource):
             progress=progress,
             desc=f"data unit {self.id}",
         )
+
+    adownload = asyncify(download)
 
 
 class DataUnitFilters(TypedDict, total=False):

@@ -10,11 +10,12 @@ import collections
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, Union
 
 import attrs
 
+from synapse_sdk._async import asyncify, asyncify_iter
 from synapse_sdk._endpoint import Action, Endpoint
 from synapse_sdk._exceptions import ClientError, JobFailedError, ResponseValidationError
 from synapse_sdk._progress import ProgressLike, reporter
@@ -182,6 +183,15 @@ class Job(SavableResource):
         finally:
             bar.close()
 
+    # -- async twins (docs/async.md): ``await job`` is ``await job.await_completion()`` ------
+    await_completion = asyncify(wait, sleeps=True)
+    atail = asyncify_iter(tail, batch=1)
+    alogs = asyncify(logs)
+
+    def __await__(self) -> Generator[Any, None, Job]:
+        """``await job``: :meth:`wait` with its defaults, in the client's pool."""
+        return self.await_completion().__await__()
+
     def _failure(self) -> JobFailedError:
         """The error for a FAILED job, with its last log lines (none if they cannot be read)."""
         last: collections.deque[JobLog] = collections.deque(maxlen=JobFailedError.MAX_LOGS)
@@ -282,6 +292,8 @@ class JobManager(DetailUpdateManager[Job, JobId]):
             ResponseTooLargeError: A line over 1 MiB or an event over 8 MiB.
         """
         return tail_events(self, pk, idle_timeout=idle_timeout, timeout=timeout)
+
+    atail = asyncify_iter(tail, batch=1)
 
     def create_logs_json(self, data: Any) -> Any:
         """``POST logs/`` with :func:`~synapse_sdk.resources.logs.log_body`'s checked copy of

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import attrs
 
+from synapse_sdk._async import asyncify
 from synapse_sdk._endpoint import Action, Endpoint
 from synapse_sdk._progress import ProgressLike, check_progress
 from synapse_sdk._query import QuerySet
@@ -109,6 +110,8 @@ class Task(Taggable):
         if isinstance(raw, dict):
             self._apply(raw)
         return self
+
+    aannotate = asyncify(annotate, write=True)
 
 
 class TaskFilters(TypedDict, total=False):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from synapse_sdk._async import asyncify
 from synapse_sdk._http import Timeout
 from synapse_sdk._progress import ProgressLike
 from synapse_sdk._transfer import (
@@ -295,6 +296,7 @@ class UploadManager(PresignedUploads):
 
     def create_model(
         self,
+        /,
         name: str,
         *,
         file: str | os.PathLike[str] | None = None,
@@ -327,7 +329,7 @@ class UploadManager(PresignedUploads):
         return self._ctx.manager(PluginReleaseManager).create_json(data, file=file)
 
     def create_plugin_release(
-        self, plugin: str, version: str, *, file: Any = None, **fields: Any
+        self, /, plugin: str, version: str, *, file: Any = None, **fields: Any
     ) -> PluginRelease:
         """Create a release of plugin ``plugin`` (its code), with an archive when ``file`` is
         given (a path, bytes or an open binary file; sent multipart, streamed): the same as
@@ -346,3 +348,12 @@ class UploadManager(PresignedUploads):
         return self._ctx.manager(PluginReleaseManager).create(
             plugin=plugin, version=version, file=file, **fields
         )
+
+    # -- async twins (docs/async.md) --
+    achunked = asyncify(chunked, write=True)
+    aresume_chunked = asyncify(resume_chunked, write=True)
+    aget_chunked = asyncify(get_chunked)
+    adata_file = asyncify(data_file, write=True)
+    adata_unit_item = asyncify(data_unit_item, write=True)
+    acreate_model = asyncify(create_model, write=True)
+    acreate_plugin_release = asyncify(create_plugin_release, write=True)

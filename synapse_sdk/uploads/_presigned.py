@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from synapse_sdk._async import asyncify
 from synapse_sdk._exceptions import ClientError
 from synapse_sdk._http import Timeout
 from synapse_sdk._progress import ProgressLike, check_progress
@@ -269,3 +270,6 @@ class PresignedUploads:
     ) -> dict[str, Any]:
         """PUT one file to one presigned URL; ``{"etag", "size", "checksum", "attempts"}``."""
         return put_file(self._ctx, url, file_path, content_type)
+
+    # -- async twins (docs/async.md) --
+    apresigned = asyncify(presigned, write=True)

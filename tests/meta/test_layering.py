@@ -26,6 +26,7 @@ PACKAGE_DIR = ROOT / "synapse_sdk"
 LAYERS: dict[str, int] = {
     "synapse_sdk._exceptions": 0,
     "synapse_sdk._http": 1,
+    "synapse_sdk._async": 1,  # async twins: a thread pool over the sync API (no I/O of its own)
     "synapse_sdk._progress": 1,
     "synapse_sdk._query": 2,
     "synapse_sdk._endpoint": 2,

@@ -177,3 +177,14 @@ def export_is_typed(c: BackendClient) -> None:
     c.projects.all().export("out")  # E: Invalid self argument "QuerySet[Project]" to attribute
     c.projects.get(1).export("out", max_workers="4")  # E: Argument "max_workers" to "export" of
     c.projects.get(1).export("out", colour=1)  # E: Unexpected keyword argument "colour" for
+
+
+# -- async: twins in the client's thread pool --
+async def async_twin_mistakes(c: BackendClient) -> None:
+    await c.tasks.aget("1")  # E: Argument 1 has incompatible type "str"; expected "int | None"
+    await c.tasks.filter(project=1).acount(1)  # E: Too many arguments
+    await c.aget_task("1")  # E: Argument 1 has incompatible type "str"; expected "int"
+    await c.jobs.get(1).await_completion(timeout="5")  # E: Argument "timeout" has incompatible
+    c.tasks.aupdate(1)  # E: "TaskManager" has no attribute "aupdate"
+    BackendClient("http://x", async_workers="8")  # E: Argument "async_workers" to "BackendClient"
+    c.tasks.aget(1)  # E: Value of type "Coroutine[Any, Any, Task]" must be used

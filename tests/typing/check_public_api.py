@@ -582,3 +582,61 @@ def export_is_typed(client: BackendClient) -> None:
     assert_type(client.tasks.filter(project=1).export("out", include=["tasks"]), ExportResult)
     assert_type(project.export("out").counts, dict[str, int])
     assert_type(project.export("out").ok, bool)
+
+
+# -- async: twins in the client's thread pool (docs/async.md) --
+async def async_twins_are_typed(client: BackendClient) -> None:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from synapse_sdk._http import Timeout
+    from synapse_sdk.resources._job_tail import JobLogEvent
+    from synapse_sdk.uploads import ChunkedUpload
+
+    assert_type(await client.tasks.aget(1), Task)
+    assert_type(await client.jobs.aget("3f2b8c1e-0000-4000-8000-000000000000"), Job)
+    assert_type(await client.tasks.aget(project=1), Task)
+    assert_type(await client.tasks.acreate(project=1, data_unit=1), Task)
+    assert_type(await client.plugins.aupdate(1, name="p"), Plugin)
+    assert_type(await client.data_files.aget(1), DataFile)
+    assert_type(await client.projects.afetch_json(1, timeout=Timeout(read=5)), Any)
+    qs = client.tasks.filter(project=1)
+    assert_type(await qs.acount(), int)
+    assert_type(await qs.aexists(), bool)
+    assert_type(await qs.afirst(), Task | None)
+    assert_type(await qs.alast(), Task | None)
+    assert_type(await qs.aget(), Task)
+    assert_type(await qs.alist(), list[Task])
+    assert_type(await qs.ain_bulk([1, 2]), dict[int, Task])
+    assert_type(await qs.apreview(5), Page[Task])
+    assert_type(qs.aiterator(), AsyncIterator[Task])
+    assert_type(await client.tasks.acount(), int)
+    assert_type(await client.projects.afirst(), Project | None)
+    assert_type(client.tasks.aiterator(), AsyncIterator[Task])
+    async for task in qs.aiterator():
+        assert_type(task, Task)
+    t = await client.tasks.aget(1)
+    assert_type(await t.aannotate({}, action="submit"), Task)
+    assert_type(await t.afetch(), Task)
+    assert_type(await t.arefresh(), Task)
+    plugin = await client.plugins.aget(1)
+    assert_type(await plugin.asave(), Plugin)
+    job = await client.jobs.aget(1)
+    assert_type(await job, Job)
+    assert_type(await job.await_completion(timeout=5, raise_on_failure=False), Job)
+    assert_type(await job.alogs(), list[JobLog])
+    assert_type(job.atail(timeout=5), AsyncIterator[JobLogEvent])
+    assert_type(client.jobs.atail(1), AsyncIterator[JobLogEvent])
+    assert_type(await client.uploads.achunked("f.bin"), ChunkedUpload)
+    assert_type(await client.uploads.adata_file("f.bin"), DataFile)
+    unit = await client.data_units.aget(1)
+    assert_type(await unit.adownload("out"), dict[str, Path])
+    assert_type(await client.aget_task(1), dict[str, Any])
+    assert_type(await client.alist_tasks({"project": 1}), PageEnvelope)
+    assert_type(await client.aget_default_storage(), dict[str, Any] | None)
+    assert_type(await client.acreate_data_units([]), list[dict[str, Any]] | dict[str, Any])
+    assert_type(await client.aexists("get_task", 1), bool)
+    assert_type(client.atail_job_console_logs(1), AsyncIterator[str])
+    async with BackendClient("http://x", async_workers=8) as c:
+        assert_type(c, BackendClient)
+    await client.aclose()
