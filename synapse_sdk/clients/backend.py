@@ -70,7 +70,8 @@ class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMeth
             other origins never get it.
         retries: Retries of safe requests (int) or a full :class:`RetryPolicy`.
         page_size: Rows per list request (1..1000, default 100).
-        prefetch: Pages fetched ahead while iterating a listing (0 = sequential, default 4).
+        prefetch: Pages fetched ahead while iterating a listing (0 = sequential, default 8;
+            threads start only once page requests wait on the server).
         pool_maxsize: Connections kept per host; size it to the threads sharing the client.
         user_agent: Replaces the default ``User-Agent``.
         verify: TLS certificate verification (turning it off warns).
@@ -112,7 +113,7 @@ class BackendClient(AnnotationMethods, BulkMethods, DataMethods, IntegrationMeth
         url_host: str | None = None,
         retries: int | RetryPolicy | None = None,
         page_size: int = 100,
-        prefetch: int = 4,
+        prefetch: int = 8,
         pool_maxsize: int = 16,
         user_agent: str | None = None,
         verify: bool = True,
