@@ -79,7 +79,8 @@ def _accepted(f: FieldPlan) -> frozenset[type] | None:
 
 
 def compile_lazy(plan: RecordPlan) -> Any:
-    """Generate ``lazy(row)`` for ``plan`` (see the module docstring)."""
+    """Generate ``lazy(row, manager=None)`` for ``plan`` (see the module docstring): the object,
+    bound to ``manager``, its row kept as ``_raw``."""
     ns: dict[str, Any] = {
         **RUNTIME,
         "plan": plan,
@@ -87,6 +88,7 @@ def compile_lazy(plan: RecordPlan) -> Any:
         "M": MISSING,
         "new": object.__new__,
         "build": plan.build,
+        "bound": _bound,
     }
     tests: list[str] = []
     eager: list[str] = []
@@ -105,21 +107,29 @@ def compile_lazy(plan: RecordPlan) -> Any:
     condition = " or ".join(tests) or "False"
     source = "\n".join(
         [
-            "def lazy(row):",
+            "def lazy(row, manager=None):",
             "    if type(row) is not dict:",
-            "        return build(row)",
+            "        return bound(build(row), row, manager)",
             "    get = row.get",
             f"    if {condition}:",
-            "        return build(row)  # raises, naming the field (or expands a foreign key)",
+            "        # raises, naming the field (or expands a foreign key):",
+            "        return bound(build(row), row, manager)",
             "    obj = new(CLS)",
             *[f"    {line}" for line in eager],
             "    obj._raw = row",
+            "    obj._manager = manager",
             "    return obj",
             "",
         ]
     )
     _exec("lazy builder", plan.cls.__name__, source, ns, "plan")
     return ns["lazy"]
+
+
+def _bound(obj: Any, row: dict[str, Any], manager: Any) -> Any:
+    obj._raw = row
+    obj._manager = manager
+    return obj
 
 
 def _unset(obj: Any, name: str) -> bool:

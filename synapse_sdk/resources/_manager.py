@@ -125,9 +125,7 @@ class BaseManager(Generic[R]):
     def build(self, row: dict[str, Any]) -> R:
         """Structure one wire row into a resource bound to this manager: its shape checked now,
         its fields converted on first read (``synapse_sdk._converter._lazy``)."""
-        obj: R = self._lazy(row)
-        obj._manager = self
-        obj._raw = row
+        obj: R = self._lazy(row, self)
         return obj
 
     def scoped(self, **scope: object) -> Self:

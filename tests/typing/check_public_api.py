@@ -582,3 +582,10 @@ def export_is_typed(client: BackendClient) -> None:
     assert_type(client.tasks.filter(project=1).export("out", include=["tasks"]), ExportResult)
     assert_type(project.export("out").counts, dict[str, int])
     assert_type(project.export("out").ok, bool)
+
+
+# -- speed: lazy rows --
+def validate_is_typed(client: BackendClient) -> None:
+    task = client.tasks.get(1)
+    assert_type(task.validate(), Task)
+    assert_type(client.projects.get(1).validate(), Project)
