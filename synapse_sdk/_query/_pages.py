@@ -3,8 +3,8 @@
 Both the typed querysets and the seed's ``list_*(list_all=True)`` use :func:`iter_pages`, so there
 is one paging mechanism. The window is adaptive: while pages arrive faster than
 the caller consumes them (the last request waited less on the server than the caller spent on
-the page before, or under 2 ms), the walk follows ``next`` links on the caller's thread and
-starts no thread. Once a request waits longer (latency dominates) and the first page gave
+the page before, or under 5 ms), the walk follows ``next`` links on the caller's thread and
+starts no thread. Once two requests in a row wait longer (latency dominates) and the first page gave
 ``count``, later pages are addressed by number and fetched concurrently while the caller
 consumes earlier ones, 2 in flight at first, doubling each time the caller had to wait, up to
 ``prefetch`` (order preserved; memory bounded by the window; nothing fetched past what the
@@ -57,7 +57,9 @@ __all__ = ["Envelope", "PageSource", "iter_pages", "mark_failed_page", "parse_en
 #: How many times one walk may re-plan for a new page size before refusing the listing.
 _MAX_RESIZES = 4
 #: The least time a page request must wait on the server before fetching ahead is considered.
-_MIN_WAIT = 0.002
+_MIN_WAIT = 0.005
+#: How many page requests in a row must wait that long.
+_SLOW_PAGES = 2
 
 
 class PageSource(Protocol):
@@ -124,6 +126,7 @@ class _Walk:
         self.resizes = 0
         self.known: int | None = None  # the page size a full page (with a next link) showed
         self.waited = 0.0  # seconds the last page request on the caller's thread waited
+        self.slow = 0  # page requests in a row that waited longer than the caller worked
         self.firsts: set[Any] = set()  # ids of the first and last rows of the pages delivered
         self.lasts: set[Any] = set()
 
@@ -176,11 +179,16 @@ class _Walk:
                 ahead.close()
 
     def waiting(self, consumed: float) -> bool:
-        """Whether the last page request spent longer waiting for the server than the caller
-        spent on the page before (and at least :data:`_MIN_WAIT`): then fetching ahead pays.
+        """Whether the last :data:`_SLOW_PAGES` page requests each spent longer waiting for the
+        server than the caller spent on the page before (and at least :data:`_MIN_WAIT`): then
+        fetching ahead pays (one slow page, a scheduling hiccup, is not enough).
         Otherwise pages arrive faster than they are consumed and the walk stays on the
         caller's thread (threads would only add their own cost)."""
-        return self.waited >= _MIN_WAIT and self.waited > consumed
+        if self.waited >= _MIN_WAIT and self.waited > consumed:
+            self.slow += 1
+        else:
+            self.slow = 0
+        return self.slow >= _SLOW_PAGES
 
     def fetch(self, params: Mapping[str, str] | None, url: str | None = None) -> Any:
         """One page request on the caller's thread, noting how long it waited (wall time not

@@ -90,10 +90,26 @@ def test_prefetch_zero_stays_sequential_even_when_slow() -> None:
 
 
 def test_a_slow_consumer_of_fast_pages_starts_no_thread() -> None:
-    source = Source(100, delay=0.003)  # waits 3 ms a page, the caller spends 10 ms on each
+    source = Source(100, delay=0.008)  # waits 8 ms a page, the caller spends 20 ms on each
     seen = []
     for env in iter_pages(source, {}, page_size=10, prefetch=8):
-        time.sleep(0.01)
+        time.sleep(0.02)
         seen += [row["id"] for row in env.results]
     assert seen == list(range(1, 101))
+    assert source.peak == 1 and source.threads == {threading.current_thread().name}
+
+
+class Hiccup(Source):
+    """Fast pages, but every third request stalls once (a scheduling hiccup)."""
+
+    def fetch_page(self, params: Mapping[str, str] | None, url: str | None = None) -> Any:
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls % 3 == 0:
+            time.sleep(0.02)
+        return super().fetch_page(params, url)
+
+
+def test_isolated_slow_pages_start_no_thread() -> None:
+    source = Hiccup(300)
+    assert ids(source, prefetch=8) == list(range(1, 301))
     assert source.peak == 1 and source.threads == {threading.current_thread().name}
