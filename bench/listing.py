@@ -1,26 +1,31 @@
-"""Listing, single-get, memory and prefetch benchmark of the SDK against the local backend.
+"""Listing, single-get, memory and prefetch benchmark of the SDK (results: docs/performance.md).
 
-Run: ``python bench/listing.py [--quick] [--big] [--strict]`` (results: docs/performance.md).
+Run: ``python bench/listing.py [--quick] [--big] [--strict] [--client-only] [--official PYTHON]``.
 
-What is measured, all in one run (each timed row is the best of ``--repeat`` interleaved runs):
+What is measured, all in one run (medians of ``--repeat`` interleaved runs, default 5):
 
 1. Listing every task of a project (20,000; ``--quick``: 2,000) at page sizes 100 and 1,000
-   through (a) raw urllib3 + ``json.loads`` following ``next`` links, (b) the seed API
-   ``list_tasks(list_all=True)`` and (c) typed iteration of ``client.tasks.filter(...)``.
-   Targets: b/a >= 0.9, c/a >= 0.65.
-2. One ``client.tasks.get(id)`` per request vs raw urllib3 + ``json.loads`` on one keep-alive
-   connection. Target: >= 0.85x.
+   through raw urllib3 + ``json.loads`` following ``next`` links, the seed API
+   ``list_tasks(list_all=True)`` with default settings and with ``prefetch=0``, typed iteration
+   ``client.tasks.filter(...).iterator()`` with ``prefetch=0``, and, when an interpreter with the
+   official ``synapse-sdk`` is given (``--official``, default ``/tmp/venv-official/bin/python``),
+   the official client's ``list_tasks(list_all=True)`` (dicts; its own process). The figure is
+   the *client's CPU per row* (``time.process_time``: prefetch threads included). Targets:
+   typed >= 0.8x raw, seed (defaults) >= 0.9x raw, both >= 1.5x the official client.
+2. ``client.tasks.get(id)`` per request vs raw urllib3 + ``json.loads`` on one keep-alive
+   connection. Target: >= 0.9x.
 3. Peak traced memory (tracemalloc) of ``iterator()`` vs ``list(queryset)`` at two sizes (and
-   200,000 rows with ``--big``): iteration must stay flat as N grows.
-4. A typed listing with 50 ms latency per page request: ``prefetch=8`` vs ``prefetch=0``.
+   200,000 rows with ``--big``), sequential and with the default prefetch: flat as N grows.
+4. A typed listing with 50 ms latency per page request: default prefetch vs ``prefetch=0``.
    Target: >= 4x.
 
-Two servers are used. The issue's setup lists from a real ``LocalBackend`` (rows marked ``local``):
-there the server shares the two cores and the GIL with the client, so its cost is part of every
-way of listing. The stricter client-only view lists the same pages from a *snapshot server*: a
-minimal keep-alive HTTP/1.1 server answering the same URLs with the bytes the local backend sent
-(same envelope, compact JSON), at a small constant cost per page, honouring latency faults of a
-``FaultPlane`` like the local backend does (rows marked ``snapshot``). Targets are checked on both.
+The client-only rows (``snapshot``) list from a *snapshot server* in its own process: the same
+URLs answered with pre-built bytes (the local backend's rows and envelope, compact JSON) over
+keep-alive connections, so neither its CPU nor its objects (garbage-collector passes) are in the
+measured process. Both processes are pinned to one CPU (``--cpu``, ``os.sched_setaffinity``
+where available; the output says which). Unless ``--client-only``, the issue's original setup is
+measured too (rows marked ``local``): listing from an in-process ``LocalBackend``, whose cost is
+then part of every way of listing (the CPU figure includes the server's threads there).
 """
 
 from __future__ import annotations
@@ -30,21 +35,20 @@ import gc
 import json
 import math
 import os
-import re
+import statistics
 import subprocess
+import sys
 import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import urllib3
 
 from synapse_sdk.clients.backend import BackendClient
-from synapse_sdk.devserver import FaultPlane, LocalBackend
+from synapse_sdk.devserver import LocalBackend
 
 TOKEN_HEADER = "Synapse-Access-Token"
 LATENCY = 0.05  # seconds per page request in the prefetch test
@@ -55,7 +59,7 @@ def _dumps(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-# -- snapshot server -------------------------------------------------------------------------------
+# -- snapshot server (its own process) -------------------------------------------------------------
 
 
 class _Rows(Sequence[dict[str, Any]]):
@@ -76,104 +80,141 @@ class _Rows(Sequence[dict[str, Any]]):
         return {**template, "id": index + 1, "project": self._project}
 
 
+def _pin(cpu: int | None) -> str:
+    """Pin this process to ``cpu`` when the platform allows it; say what happened."""
+    if cpu is None:
+        return "not pinned"
+    setaffinity = getattr(os, "sched_setaffinity", None)
+    if setaffinity is None:
+        return "not pinned (no os.sched_setaffinity on this platform)"
+    try:
+        setaffinity(0, {cpu})
+    except OSError as exc:
+        return f"not pinned ({exc})"
+    return f"pinned to CPU {cpu}"
+
+
+def _encode_pages(rows: Sequence[dict[str, Any]], url: str, project: int, size: int) -> list[bytes]:
+    pages = max(1, math.ceil(len(rows) / size))
+    base = f"{url}/sdk/tasks/?project={project}&page_size={size}&page="
+    encoded = []
+    for number in range(1, pages + 1):
+        envelope = {
+            "count": len(rows),
+            "next": f"{base}{number + 1}" if number < pages else None,
+            "previous": f"{base}{number - 1}" if number > 1 else None,
+            "results": rows[(number - 1) * size : number * size],
+        }
+        encoded.append(_response(200, _dumps(envelope)))
+    return encoded
+
+
+def _response(status: int, body: bytes) -> bytes:
+    reason = "OK" if status == 200 else "Error"
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+    return f"{head}Content-Length: {len(body)}\r\n\r\n".encode("latin-1") + body
+
+
+@dataclass
+class ServerSpec:
+    """What one snapshot server process serves: listings ``{project: (templates, n)}`` at the
+    page sizes given, details ``GET tasks/<id>/`` of ``details``, ``latency`` seconds of sleep
+    before every listing page."""
+
+    token: str
+    listings: dict[int, tuple[list[dict[str, Any]], int]]
+    page_sizes: tuple[int, ...] = (100, 1000)
+    details: list[dict[str, Any]] = field(default_factory=list)
+    latency: float = 0.0
+    cpu: int | None = None
+
+
+def _key(target: bytes) -> bytes:
+    """A request target without scheme and host, its query parameters sorted."""
+    if target.startswith(b"http"):
+        target = b"/" + target.split(b"/", 3)[3]
+    path, _, query = target.partition(b"?")
+    return path + b"?" + b"&".join(sorted(query.split(b"&"))) if query else path
+
+
+def _serve(spec: ServerSpec, conn: Any) -> None:
+    """The server process: pre-encode every answer, then serve keep-alive connections (a
+    thread per connection) by looking the request target up in a dict of ready bytes."""
+    import socket
+
+    _pin(spec.cpu)
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    answers: dict[bytes, bytes] = {}
+    for project, (templates, n) in spec.listings.items():
+        rows = _Rows(templates, n, project)
+        for size in spec.page_sizes:
+            pages = _encode_pages(rows, url, project, size)
+            first = f"/sdk/tasks/?project={project}&page_size={size}"
+            answers[_key(first.encode())] = pages[0]
+            for number, page in enumerate(pages, 1):
+                answers[_key(f"{first}&page={number}".encode())] = page
+    for row in spec.details:
+        answers[_key(f"/tasks/{row['id']}/".encode())] = _response(200, _dumps(row))
+    auth = f"{TOKEN_HEADER}: Token {spec.token}".lower().encode()
+    unauthorized = _response(401, b'{"detail":"Invalid token."}')
+    missing = _response(404, b'{"detail":"Not found."}')
+    latency = spec.latency
+
+    def handle(sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buffer = b""
+        with sock:
+            while True:
+                end = buffer.find(b"\r\n\r\n")
+                while end < 0:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                    end = buffer.find(b"\r\n\r\n")
+                head, buffer = buffer[:end], buffer[end + 4 :]
+                target = head.split(b" ", 2)[1]
+                if auth not in head.lower():
+                    answer = unauthorized
+                else:
+                    answer = answers.get(target) or answers.get(_key(target), missing)
+                    if latency and target.startswith(b"/sdk/tasks/"):
+                        time.sleep(latency)
+                sock.sendall(answer)
+
+    conn.send(url)
+    while True:
+        sock, _ = listener.accept()
+        threading.Thread(target=handle, args=(sock,), daemon=True).start()
+
+
 class SnapshotServer:
-    """Answers ``GET sdk/tasks/?project=P&page_size=S[&page=K]`` and ``GET tasks/<id>/`` with
-    pre-encoded bodies in the local backend's format; latency and status faults of ``faults``
-    apply as on the local backend. Runs in a daemon thread on 127.0.0.1."""
+    """A snapshot server in a child process (see the module docstring): nothing of it runs in
+    the measured process, so neither its CPU nor its objects (GC passes) are counted."""
 
-    def __init__(self, token: str) -> None:
-        self.auth = f"Token {token}"
-        self.faults = FaultPlane()
-        self._listings: dict[int, _Rows] = {}
-        self._pages: dict[tuple[int, int], list[bytes]] = {}
-        self._details: dict[int, bytes] = {}
-        server = self
+    def __init__(self, spec: ServerSpec) -> None:
+        import multiprocessing
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_GET(self) -> None:
-                status, body = server.answer(self.path, self.headers.get(TOKEN_HEADER))
-                head = (
-                    f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-                )
-                self.wfile.write(head.encode("latin-1"))
-                self.wfile.write(body)  # no concatenated copy: tracemalloc sees the client only
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        parent, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(spec, child), daemon=True)
+        self._process.start()
+        if not parent.poll(120):
+            self._process.kill()
+            raise SystemExit("the snapshot server did not start")
+        self.url: str = parent.recv()
+        self.token = spec.token
 
     def __enter__(self) -> SnapshotServer:
-        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def add_listing(self, project: int, templates: Sequence[dict[str, Any]], n: int) -> None:
-        """Serve ``n`` rows (built from ``templates``) as the tasks of ``project``."""
-        self._listings[project] = _Rows(templates, n, project)
-
-    def prepare(self, project: int, page_size: int) -> None:
-        """Pre-encode every page of ``project`` at ``page_size`` (outside any timed section)."""
-        rows = self._listings[project]
-        pages = max(1, math.ceil(len(rows) / page_size))
-        base = f"{self.url}/sdk/tasks/?project={project}&page_size={page_size}&page="
-        encoded = []
-        for number in range(1, pages + 1):
-            envelope = {
-                "count": len(rows),
-                "next": f"{base}{number + 1}" if number < pages else None,
-                "previous": f"{base}{number - 1}" if number > 1 else None,
-                "results": rows[(number - 1) * page_size : number * page_size],
-            }
-            encoded.append(_dumps(envelope))
-        self._pages[project, page_size] = encoded
-
-    def drop(self, project: int) -> None:
-        """Forget a listing and its encoded pages."""
-        self._listings.pop(project, None)
-        for key in [k for k in self._pages if k[0] == project]:
-            del self._pages[key]
-
-    def add_details(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Serve ``GET tasks/<id>/`` for these rows."""
-        for row in rows:
-            self._details[row["id"]] = _dumps(row)
-
-    def answer(self, target: str, auth: str | None) -> tuple[int, bytes]:
-        parts = urlsplit(target)
-        rel = parts.path.lstrip("/")
-        if auth != self.auth:
-            return 401, b'{"detail":"Invalid token."}'
-        fault = self.faults.take("GET", rel)
-        if fault is not None and fault.kind == "latency":
-            time.sleep(fault.params["seconds"])
-        elif fault is not None and fault.kind == "status":
-            return fault.params["status"], b'{"detail":"Injected fault."}'
-        if rel == "sdk/tasks/":
-            query = dict(parse_qsl(parts.query))
-            size = min(int(query.get("page_size", "100")), 1000)
-            pages = self._pages.get((int(query.get("project", "0")), size))
-            number = int(query.get("page", "1"))
-            if pages is None or not 1 <= number <= len(pages):
-                return 404, b'{"detail":"Invalid page."}'
-            return 200, pages[number - 1]
-        match = re.fullmatch(r"tasks/(\d+)/", rel)
-        if match and int(match.group(1)) in self._details:
-            return 200, self._details[int(match.group(1))]
-        return 404, b'{"detail":"Not found."}'
+        self._process.kill()
+        self._process.join(timeout=5)
 
 
 # -- the three ways of listing ---------------------------------------------------------------------
@@ -264,17 +305,25 @@ class Series:
 
     @property
     def cpu_us(self) -> float:
-        return min(self.cpu) * 1e6
+        """The median client CPU per item, in microseconds."""
+        return statistics.median(self.cpu) * 1e6
+
+    @property
+    def wall_us(self) -> float:
+        """The median wall time per item, in microseconds."""
+        return 1e6 / statistics.median(self.rates)
 
 
 def timed(fn: Callable[[], int], expected: int) -> tuple[float, float]:
-    """Run ``fn`` once; return (items/s, thread CPU seconds per item), checking the count."""
+    """Run ``fn`` once; return (items/s, process CPU seconds per item), checking the count.
+
+    Process CPU: prefetch threads count; the snapshot server (another process) does not."""
     gc.collect()
-    cpu = time.thread_time()
+    cpu = time.process_time()
     start = time.perf_counter()
     n = fn()
     elapsed = time.perf_counter() - start
-    cpu = time.thread_time() - cpu
+    cpu = time.process_time() - cpu
     if n != expected:
         raise SystemExit(f"expected {expected} items, got {n}")
     return n / elapsed, cpu / n
@@ -383,7 +432,7 @@ def sizes(args: argparse.Namespace) -> Sizes:
         get_requests=1000,
         latency_rows=5000,
         local_latency_rows=5000,
-        repeat=3,
+        repeat=5,
     )
 
 
@@ -410,59 +459,137 @@ def listing_local(
     """The issue's setup: list the rows from the local backend itself, both page sizes."""
     rows: list[Any] = []
     list_raw(backend.url, backend.api_token, project, 1000, keep=rows)
-    listing_table(rep, "local", backend.url, backend.api_token, project, n, repeat)
+    listing_table(rep, "local", backend.url, backend.api_token, project, n, repeat, None)
     return rows
 
 
-def listing_snapshot(rep: Report, snap: SnapshotServer, project: int, n: int, repeat: int) -> None:
-    """The stricter client-only view: the same pages from a server that costs almost nothing."""
-    for size in (100, 1000):
-        snap.prepare(project, size)
-    listing_table(rep, "snapshot", snap.url, snap.auth.split(" ", 1)[1], project, n, repeat)
+OFFICIAL_SCRIPT = r"""
+import sys, time
+from synapse_sdk.clients.backend import BackendClient
+url, token, project, size, n, repeat = sys.argv[1:7]
+client = BackendClient(url, api_token=token)
+def run():
+    count = 0
+    for _row in client.list_tasks(params={"project": int(project), "page_size": int(size)},
+                                  list_all=True):
+        count += 1
+    return count
+run()
+for _ in range(int(repeat)):
+    cpu = time.process_time()
+    count = run()
+    cpu = time.process_time() - cpu
+    if count != int(n):
+        raise SystemExit(f"official client listed {count} rows, expected {n}")
+    print(cpu / count)
+"""
+
+
+def official_cpu(
+    python: str, url: str, token: str, project: int, size: int, n: int, repeat: int
+) -> tuple[list[float], str]:
+    """Per-row CPU of the official client's ``list_tasks(list_all=True)`` (its own process,
+    its own virtualenv: ``python``), or ``([], why not)``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    args = [python, "-c", OFFICIAL_SCRIPT, url, token, str(project), str(size), str(n)]
+    try:
+        done = subprocess.run(
+            [*args, str(repeat)], capture_output=True, text=True, timeout=600, env=env, cwd="/"
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return [], f"could not run {python}: {exc}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return [], f"{python} failed: {last[:160]}"
+    return [float(line) for line in done.stdout.split()], ""
 
 
 def listing_table(
-    rep: Report, where: str, url: str, token: str, project: int, n: int, repeat: int
+    rep: Report,
+    where: str,
+    url: str,
+    token: str,
+    project: int,
+    n: int,
+    repeat: int,
+    official: str | None,
 ) -> None:
-    client = BackendClient(url, api_token=token, prefetch=0)
+    """Raw, seed (default settings and prefetch 0), typed (prefetch 0) and, when an official
+    client is at hand, the official client: per-row client CPU, medians of ``repeat``
+    interleaved runs."""
+    default = BackendClient(url, api_token=token)  # default prefetch
+    sequential = BackendClient(url, api_token=token, prefetch=0)
     cases: list[tuple[str, Callable[[], int]]] = []
     for size in (100, 1000):
         cases += [
-            (f"a{size}", lambda s=size: list_raw(url, token, project, s)),
-            (f"b{size}", lambda s=size: list_seed(client, project, s)),
-            (f"c{size}", lambda s=size: list_typed(client, project, s)),
+            (f"raw{size}", lambda s=size: list_raw(url, token, project, s)),
+            (f"seed{size}", lambda s=size: list_seed(default, project, s)),
+            (f"seed0-{size}", lambda s=size: list_seed(sequential, project, s)),
+            (f"typed{size}", lambda s=size: list_typed(sequential, project, s)),
         ]
     for _label, fn in cases:  # warm-up: connections, converter plans, imports
         fn()
     series = interleaved(cases, n, repeat)
-    client.close()
-    rep.out(f"\n[{where}] listing {n:,} tasks, best of {repeat} interleaved runs (rows/s)")
-    rep.out(f"  {'page size':<34}{'100':>12}{'1,000':>12}")
-    names = {"a": "(a) raw urllib3 + json.loads", "b": "(b) seed list_tasks(list_all)"}
-    names["c"] = "(c) typed tasks.filter().iterator()"
-    for way in "abc":
-        cells = "".join(f"{series[f'{way}{size}'].best:>12,.0f}" for size in (100, 1000))
-        rep.out(f"  {names[way]:<34}{cells}")
-    for way, goal in (("b", 0.9), ("c", 0.65)):
+    default.close()
+    sequential.close()
+    off: dict[int, list[float]] = {}
+    note = "no official client (--official PYTHON names its interpreter)"
+    if official:
+        for size in (100, 1000):
+            off[size], note = official_cpu(official, url, token, project, size, n, repeat)
+            if not off[size]:
+                off.clear()
+                break
+    names = {
+        "raw": "raw urllib3 + json.loads",
+        "seed": "seed list_all (default prefetch)",
+        "seed0-": "seed list_all, prefetch 0",
+        "typed": "typed iterator(), prefetch 0",
+    }
+    rep.out(
+        f"\n[{where}] listing {n:,} tasks: client CPU per row, median of {repeat} interleaved "
+        "runs (ratio: raw / this)"
+    )
+    rep.out(f"  {'page size':<36}{'100':>16}{'1,000':>16}")
+    for way, name in names.items():
         cells = ""
         for size in (100, 1000):
-            ratio = series[f"{way}{size}"].best / series[f"a{size}"].best
-            cells += f"{ratio:>12.2f}"
-            rep.target(f"listing {way}/a, page size {size} ({where})", ratio, goal)
-        rep.out(f"  {f'ratio {way}/a (target >= {goal})':<34}{cells}")
-    for way in "bc":
-        cells = "".join(
-            f"{series[f'a{size}'].cpu_us / series[f'{way}{size}'].cpu_us:>12.2f}"
+            us = series[f"{way}{size}"].cpu_us
+            cells += f"{us:>8.2f} us ({series[f'raw{size}'].cpu_us / us:.2f})"
+        rep.out(f"  {name:<36}{cells}")
+    if off:
+        cells = ""
+        for size in (100, 1000):
+            us = statistics.median(off[size]) * 1e6
+            cells += f"{us:>8.2f} us ({series[f'raw{size}'].cpu_us / us:.2f})"
+        rep.out(f"  {'official client (dicts)':<36}{cells}")
+    else:
+        rep.out(f"  official client: skipped, {note}")
+    rep.out(
+        f"  {'wall per row (median, us)':<36}"
+        + "".join(
+            f"{size:>6}: " + " ".join(f"{series[f'{w}{size}'].wall_us:.1f}" for w in names)
             for size in (100, 1000)
         )
-        rep.out(f"  {f'client-CPU ratio {way}/a (no target)':<34}{cells}")
-    rep.out(f"  {'per row, us':<34}{'raw':>8}{'seed':>8}{'typed':>8}")
+    )
     for size in (100, 1000):
-        a, b, c = (series[f"{way}{size}"] for way in "abc")
-        walls = "".join(f"{1e6 / x.best:>8.1f}" for x in (a, b, c))
-        cpus = "".join(f"{x.cpu_us:>8.1f}" for x in (a, b, c))
-        rep.out(f"  {f'wall, page size {size}':<34}{walls}")
-        rep.out(f"  {f'client-thread CPU, page size {size}':<34}{cpus}")
+        raw = series[f"raw{size}"].cpu_us
+        rep.target(
+            f"typed/raw CPU, page size {size} ({where})", raw / series[f"typed{size}"].cpu_us, 0.8
+        )
+        rep.target(
+            f"seed default/raw CPU, page size {size} ({where})",
+            raw / series[f"seed{size}"].cpu_us,
+            0.9,
+        )
+        if off:
+            official_us = statistics.median(off[size]) * 1e6
+            for way in ("typed", "seed"):
+                rep.target(
+                    f"{way} vs official CPU, page size {size} ({where})",
+                    official_us / series[f"{way}{size}"].cpu_us,
+                    1.5,
+                )
 
 
 def single_get(
@@ -478,71 +605,107 @@ def single_get(
         fn()
     series = interleaved(cases, len(ids), repeat)
     client.close()
-    raw, seed, typed = (series[k].best for k in ("raw", "seed", "typed"))
-    rep.out(f"\n[{where}] GET tasks/<id>/, {len(ids):,} requests, best of {repeat} (req/s)")
-    rep.out(f"  raw urllib3 + json.loads        {raw:>9,.0f}")
-    rep.out(f"  seed client.get_task(id)        {seed:>9,.0f}   {seed / raw:.2f}x")
+    raw, seed, typed = (series[k] for k in ("raw", "seed", "typed"))
     rep.out(
-        f"  typed client.tasks.get(id)      {typed:>9,.0f}   {typed / raw:.2f}x (target >= 0.85)"
+        f"\n[{where}] GET tasks/<id>/, {len(ids):,} requests: client CPU per request, "
+        f"median of {repeat} (ratio: raw / this)"
     )
-    rep.out(
-        f"  per request: wall raw {1e6 / raw:.0f} us, typed +{1e6 / typed - 1e6 / raw:.0f} us; "
-        f"client CPU raw {series['raw'].cpu_us:.0f} us, seed {series['seed'].cpu_us:.0f} us, "
-        f"typed {series['typed'].cpu_us:.0f} us"
-    )
-    rep.target(f"tasks.get rate vs raw ({where})", typed / raw, 0.85)
+    rep.out(f"  raw urllib3 + json.loads        {raw.cpu_us:>7.1f} us   wall {raw.wall_us:.1f} us")
+    for name, s in (("seed client.get_task(id)", seed), ("typed client.tasks.get(id)", typed)):
+        rep.out(
+            f"  {name:<30}  {s.cpu_us:>7.1f} us   wall {s.wall_us:.1f} us   "
+            f"{raw.cpu_us / s.cpu_us:.2f}x"
+        )
+    rep.target(f"tasks.get CPU vs raw ({where})", raw.cpu_us / typed.cpu_us, 0.9)
 
 
-def memory(rep: Report, snap: SnapshotServer, templates: list[Any], counts: list[int]) -> None:
-    token = snap.auth.split(" ", 1)[1]
-    client = BackendClient(snap.url, api_token=token)  # defaults: page_size 100, prefetch 4
-    rep.out("\n[snapshot] peak traced memory (tracemalloc), default page size 100 and prefetch 4")
-    rep.out(f"  {'rows':>9}  {'iterator()':>14}  {'list(queryset)':>14}  {'per row (list)':>14}")
-    tracemalloc.start()
-    iter_peaks = []
-    try:
-        for index, n in enumerate(counts):
-            project = 900 + index
-            snap.add_listing(project, templates, n)
-            snap.prepare(project, 100)
-            qs = client.tasks.filter(project=project)
-            it_peak, it_n = traced_peak(lambda qs=qs: sum(1 for _ in qs.iterator()))
-            all_peak, rows = traced_peak(lambda qs=qs: list(qs.all()))
-            if it_n != n or len(rows) != n:
-                raise SystemExit(f"expected {n} rows, got {it_n} and {len(rows)}")
-            del rows
-            snap.drop(project)
-            iter_peaks.append(it_peak)
-            rep.out(f"  {n:>9,}  {mib(it_peak):>14}  {mib(all_peak):>14}  {all_peak / n:>11,.0f} B")
-    finally:
-        tracemalloc.stop()
-        client.close()
-    growth = iter_peaks[-1] / iter_peaks[0]
-    rep.out(
-        f"  iterator() peak grows {growth:.2f}x from {counts[0]:,} to {counts[-1]:,} rows "
-        f"({counts[-1] / counts[0]:.0f}x the rows)"
-    )
-    rep.target(
-        f"iterator() peak growth, {counts[0]:,} -> {counts[-1]:,} rows", growth, 1.5, at_most=True
-    )
+def _count_windowed(rows: Any) -> tuple[int, bool]:
+    """Consume ``rows``; return how many and whether prefetch threads ran meanwhile."""
+    n, windowed = 0, False
+    for _ in rows:
+        n += 1
+        if n % 500 == 0 and not windowed:
+            windowed = any(t.name.startswith("synapse-prefetch") for t in threading.enumerate())
+    return n, windowed
+
+
+def memory(rep: Report, snap: SnapshotServer, counts: list[int]) -> None:
+    """Peak traced memory of ``iterator()`` and ``list()``, sequential and with the default
+    (adaptive) prefetch; the window column says whether prefetch threads ran."""
+    for prefetch in (0, None):
+        kwargs = {} if prefetch is None else {"prefetch": prefetch}
+        client = BackendClient(snap.url, api_token=snap.token, **kwargs)
+        label = "default prefetch" if prefetch is None else f"prefetch {prefetch}"
+        rep.out(f"\n[snapshot] peak traced memory (tracemalloc), page size 100, {label}")
+        rep.out(
+            f"  {'rows':>9}  {'iterator()':>14}  {'window':>6}  {'list(queryset)':>14}  per row"
+        )
+        tracemalloc.start()
+        peaks: list[tuple[int, bool]] = []
+        try:
+            for index, n in enumerate(counts):
+                qs = client.tasks.filter(project=900 + index)
+                sum(1 for _ in qs[:200].iterator())  # warm-up
+                it_peak, (it_n, windowed) = traced_peak(
+                    lambda qs=qs: _count_windowed(qs.iterator())
+                )
+                all_peak, rows = traced_peak(lambda qs=qs: list(qs.all()))
+                if it_n != n or len(rows) != n:
+                    raise SystemExit(f"expected {n} rows, got {it_n} and {len(rows)}")
+                del rows
+                peaks.append((it_peak, windowed))
+                rep.out(
+                    f"  {n:>9,}  {mib(it_peak):>14}  {'yes' if windowed else 'no':>6}  "
+                    f"{mib(all_peak):>14}  {all_peak / n:,.0f} B"
+                )
+        finally:
+            tracemalloc.stop()
+            client.close()
+        growth = peaks[-1][0] / peaks[0][0]
+        same = peaks[-1][1] == peaks[0][1]
+        rep.out(
+            f"  iterator() peak grows {growth:.2f}x from {counts[0]:,} to {counts[-1]:,} rows "
+            f"({counts[-1] / counts[0]:.0f}x the rows)"
+            + ("" if same else "; the window started in one run only (the peak is the window's)")
+        )
+        rep.target(
+            f"iterator() peak growth, {counts[0]:,} -> {counts[-1]:,} rows ({label})",
+            growth,
+            1.5,
+            at_most=True,
+        )
 
 
 def prefetch_latency(rep: Report, where: str, url: str, token: str, project: int, n: int) -> None:
     client = BackendClient(url, api_token=token, prefetch=0, pool_maxsize=16)
-    warm = client.tasks.filter(project=project).options(page_size=100, prefetch=8)
-    sum(1 for _ in warm[:900].iterator())  # warm-up: opens the connections, 9 pages
+    default = BackendClient(url, api_token=token, pool_maxsize=16)  # the default prefetch
+    for c in (client, default):
+        warm = c.tasks.filter(project=project).options(page_size=100, prefetch=8)
+        sum(1 for _ in warm[:900].iterator())  # warm-up: opens the connections, 9 pages
     sequential = timed(lambda: list_typed(client, project, 100, prefetch=0), n)[0]
-    ahead = timed(lambda: list_typed(client, project, 100, prefetch=8), n)[0]
+
+    def typed_default() -> int:
+        return sum(1 for _ in default.tasks.filter(project=project).options(page_size=100))
+
+    ahead = timed(typed_default, n)[0]
+    seed = timed(lambda: list_seed(default, project, 100), n)[0]
     client.close()
+    default.close()
     speedup = ahead / sequential
     pages = math.ceil(n / 100)
     rep.out(
         f"\n[{where}] typed listing of {n:,} rows, page size 100 ({pages} pages), "
         f"+{LATENCY * 1000:.0f} ms per page request"
     )
-    rep.out(f"  prefetch=0  {sequential:>9,.0f} rows/s   {n / sequential:6.2f} s")
-    rep.out(f"  prefetch=8  {ahead:>9,.0f} rows/s   {n / ahead:6.2f} s   speedup {speedup:.2f}x")
-    rep.target(f"prefetch=8 speedup at 50 ms ({where})", speedup, 4.0)
+    rep.out(f"  prefetch=0          {sequential:>9,.0f} rows/s   {n / sequential:6.2f} s")
+    rep.out(
+        f"  default prefetch    {ahead:>9,.0f} rows/s   {n / ahead:6.2f} s   speedup {speedup:.2f}x"
+    )
+    rep.out(
+        f"  seed, default       {seed:>9,.0f} rows/s   {n / seed:6.2f} s   "
+        f"speedup {seed / sequential:.2f}x"
+    )
+    rep.target(f"default prefetch speedup at 50 ms ({where})", speedup, 4.0)
 
 
 # -- main ------------------------------------------------------------------------------------------
@@ -556,44 +719,71 @@ def main() -> int:
     parser.add_argument("--big", action="store_true", help="add a 200,000-row memory run (slow)")
     parser.add_argument("--repeat", type=int, default=None, help="interleaved runs per row")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--client-only", action="store_true", help="skip the local-backend (in-process) rows"
+    )
+    parser.add_argument("--cpu", type=int, default=0, help="the CPU to pin both processes to")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the processes")
+    parser.add_argument(
+        "--official",
+        default="/tmp/venv-official/bin/python",
+        help="the interpreter of a virtualenv with the official synapse-sdk (optional row)",
+    )
     args = parser.parse_args()
     size = sizes(args)
     if args.repeat is not None:
         size.repeat = max(1, args.repeat)
+    cpu = None if args.no_pin else args.cpu
     rep = Report()
     started = time.perf_counter()
     rep.out(
         f"bench/listing.py: {size.rows:,} rows{' (quick)' if args.quick else ''}; "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start"
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
+        f"Python {sys.version.split()[0]}"
     )
     rep.out(f"source: {source_state()}")
+    rep.out(f"client and snapshot server processes: {_pin(cpu)}")
+    official = args.official if os.path.exists(args.official) else None
 
     with LocalBackend(seed="demo") as backend:
         project = fill_project(backend, size.rows)
+        token = backend.api_token
         rep.out(f"created {size.rows:,} tasks in {time.perf_counter() - started:.1f} s")
-        templates = listing_local(rep, backend, project, size.rows, size.repeat)
+        templates: list[Any] = []
+        list_raw(backend.url, token, project, 1000, keep=templates)
         ids = [row["id"] for row in templates[: size.get_requests]]
-        single_get(rep, "local", backend.url, backend.api_token, ids, size.repeat)
+        if not args.client_only:
+            listing_table(rep, "local", backend.url, token, project, size.rows, size.repeat, None)
+            single_get(rep, "local", backend.url, token, ids, size.repeat)
 
-    with SnapshotServer(backend.api_token) as snap:
-        snap.add_listing(project, templates, len(templates))
-        snap.add_details(templates[: size.get_requests])
-        listing_snapshot(rep, snap, project, size.rows, size.repeat)
-        single_get(rep, "snapshot", snap.url, backend.api_token, ids, size.repeat)
-        snap.drop(project)
-        counts = [size.small_rows, size.rows] + ([200_000] if args.big else [])
-        memory(rep, snap, templates, counts)
-        snap.add_listing(project, templates, size.latency_rows)
-        snap.prepare(project, 100)
-        snap.faults.add("latency", method="GET", path="sdk/tasks/*", times=None, seconds=LATENCY)
-        prefetch_latency(rep, "snapshot", snap.url, backend.api_token, project, size.latency_rows)
+    counts = [size.small_rows, size.rows] + ([200_000] if args.big else [])
+    spec = ServerSpec(
+        token,
+        {project: (templates, len(templates))}
+        | {900 + i: (templates, n) for i, n in enumerate(counts)},
+        details=templates[: size.get_requests],
+        cpu=cpu,
+    )
+    with SnapshotServer(spec) as snap:
+        rep.out("\nsnapshot server: its own process, pre-built answers, keep-alive")
+        listing_table(rep, "snapshot", snap.url, token, project, size.rows, size.repeat, official)
+        single_get(rep, "snapshot", snap.url, token, ids, size.repeat)
+        memory(rep, snap, counts)
+    spec = ServerSpec(
+        token, {project: (templates, size.latency_rows)}, (100,), latency=LATENCY, cpu=cpu
+    )
+    with SnapshotServer(spec) as snap:
+        prefetch_latency(rep, "snapshot", snap.url, token, project, size.latency_rows)
 
-    with LocalBackend(seed="demo") as backend:
-        project = fill_project(backend, size.local_latency_rows)
-        backend.faults.add("latency", method="GET", path="sdk/tasks/*", times=None, seconds=LATENCY)
-        prefetch_latency(
-            rep, "local", backend.url, backend.api_token, project, size.local_latency_rows
-        )
+    if not args.client_only:
+        with LocalBackend(seed="demo") as backend:
+            project = fill_project(backend, size.local_latency_rows)
+            backend.faults.add(
+                "latency", method="GET", path="sdk/tasks/*", times=None, seconds=LATENCY
+            )
+            prefetch_latency(
+                rep, "local", backend.url, backend.api_token, project, size.local_latency_rows
+            )
 
     rep.out("\nTargets")
     for name, value, goal, at_most in rep.targets:

@@ -19,6 +19,7 @@ from synapse_sdk._converter._builders import (
     wrong,
 )
 from synapse_sdk._converter._isotime import format_iso
+from synapse_sdk._converter._lazy import compile_lazy, complete
 
 __all__ = ["FieldPlan", "RecordPlan", "check_for", "plan_for", "unstructure_value"]
 
@@ -219,9 +220,19 @@ class RecordPlan:
             fk = bool(field.metadata.get("fk"))
             self.fields.append(FieldPlan(field.name, wire, check_for(hints[field.name]), fk))
         self.by_wire = {f.wire: f for f in self.fields}
+        self.by_attr = {f.attr: f for f in self.fields}
         self.known = frozenset(self.by_wire)
         self.fk = {f.wire for f in self.fields if f.fk}
         self.build, self.fill, self.filename = compile_record(self)
+        self._lazy: Any = None
+
+    @property
+    def lazy(self) -> Any:
+        """``lazy(row)``: the object with its row's shape checked and its fields converted on
+        first read (:mod:`synapse_sdk._converter._lazy`; generated on first use)."""
+        if self._lazy is None:
+            self._lazy = compile_lazy(self)
+        return self._lazy
 
     def _expanded(self, obj: Any, attr: str, value: dict[str, Any], path: str) -> Any:
         """An expanded foreign key (``?expand=data_unit``): keep the id, cache the object."""
@@ -235,6 +246,7 @@ class RecordPlan:
 
     def to_wire(self, obj: Any) -> dict[str, Any]:
         """Return the wire form of ``obj``: its set fields plus the unknown ones it came with."""
+        complete(obj)
         out: dict[str, Any] = {}
         for f in self.fields:
             value = _get_set(obj, f.attr)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from synapse_sdk._converter import plan_for
+from synapse_sdk._converter._lazy import MISSING, complete, peek
 
 __all__ = ["build_frame", "check_columns", "import_pandas"]
 
@@ -61,10 +62,8 @@ def _cell(value: Any) -> Any:
 
 
 def _read(obj: Any, attr: str) -> Any:
-    try:
-        return object.__getattribute__(obj, attr)
-    except AttributeError:  # the server did not send it (or a stub): a missing cell
-        return None
+    value = peek(obj, attr)  # a lazy row's field converts here (no I/O)
+    return None if value is MISSING else value  # not sent (or a stub): a missing cell
 
 
 _GETTERS: dict[type, dict[str, tuple[str, Any]]] = {}
@@ -91,6 +90,7 @@ def _record(obj: Any) -> dict[str, Any]:
         raw = None
     if type(raw) is not dict:  # not built from a row: what is loaded
         return {n: _cell(v) for n, v in obj._loaded_items()} | dict(obj.extra)
+    complete(obj)  # a lazy row: convert its fields (the slot getters below read slots only)
     getters = _getters(type(obj))
     record: dict[str, Any] = {}
     for key in raw:

@@ -1,10 +1,14 @@
 """Walking a page-number listing: sequentially, or with a bounded window of pages fetched ahead.
 
 Both the typed querysets and the seed's ``list_*(list_all=True)`` use :func:`iter_pages`, so there
-is one paging mechanism. When the first page gives ``count``, later pages are addressed by number
-and up to ``prefetch`` of them are fetched concurrently while the caller consumes earlier ones
-(order preserved; memory bounded by the window; nothing fetched past what the caller asked for).
-Without ``count`` (or with ``prefetch=0``) the walk follows ``next`` links one page at a time.
+is one paging mechanism. The window is adaptive: while pages arrive faster than
+the caller consumes them (the last request waited less on the server than the caller spent on
+the page before, or under 5 ms), the walk follows ``next`` links on the caller's thread and
+starts no thread. Once two requests in a row wait longer (latency dominates) and the first page gave
+``count``, later pages are addressed by number and fetched concurrently while the caller
+consumes earlier ones, 2 in flight at first, doubling each time the caller had to wait, up to
+``prefetch`` (order preserved; memory bounded by the window; nothing fetched past what the
+caller asked for). Without ``count`` (or with ``prefetch=0``) the walk stays sequential.
 
 The walk trusts the rows, not its own arithmetic. Servers cap ``page_size`` (a DRF backend asked
 for 5,000 rows a page serves 1,000, and page 2 then starts at row 1,000): a page with a ``next``
@@ -32,6 +36,7 @@ repeated on resume. Errors before any row was delivered are raised as they are.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +56,10 @@ __all__ = ["Envelope", "PageSource", "iter_pages", "mark_failed_page", "parse_en
 
 #: How many times one walk may re-plan for a new page size before refusing the listing.
 _MAX_RESIZES = 4
+#: The least time a page request must wait on the server before fetching ahead is considered.
+_MIN_WAIT = 0.005
+#: How many page requests in a row must wait that long.
+_SLOW_PAGES = 2
 
 
 class PageSource(Protocol):
@@ -116,6 +125,8 @@ class _Walk:
         self.ended = False
         self.resizes = 0
         self.known: int | None = None  # the page size a full page (with a next link) showed
+        self.waited = 0.0  # seconds the last page request on the caller's thread waited
+        self.slow = 0  # page requests in a row that waited longer than the caller worked
         self.firsts: set[Any] = set()  # ids of the first and last rows of the pages delivered
         self.lasts: set[Any] = set()
 
@@ -129,12 +140,15 @@ class _Walk:
                 return
             window = prefetch > 0 and self.count is not None
             while True:
+                handed = time.perf_counter()
                 yield env
+                consumed = time.perf_counter() - handed
                 if env.next is None or (self.end is not None and self.pos >= self.end):
                     return
-                link = self.link(env, verify=window or ahead is not None)
+                switch = window and self.waiting(consumed)
+                link = self.link(env, verify=switch or ahead is not None)
                 number = env.number + 1
-                if window:
+                if switch:
                     window = False
                     last = self.last_page()
                     if last >= number:
@@ -163,6 +177,27 @@ class _Walk:
         finally:
             if ahead is not None:
                 ahead.close()
+
+    def waiting(self, consumed: float) -> bool:
+        """Whether the last :data:`_SLOW_PAGES` page requests each spent longer waiting for the
+        server than the caller spent on the page before (and at least :data:`_MIN_WAIT`): then
+        fetching ahead pays (one slow page, a scheduling hiccup, is not enough).
+        Otherwise pages arrive faster than they are consumed and the walk stays on the
+        caller's thread (threads would only add their own cost)."""
+        if self.waited >= _MIN_WAIT and self.waited > consumed:
+            self.slow += 1
+        else:
+            self.slow = 0
+        return self.slow >= _SLOW_PAGES
+
+    def fetch(self, params: Mapping[str, str] | None, url: str | None = None) -> Any:
+        """One page request on the caller's thread, noting how long it waited (wall time not
+        spent on this thread's CPU: the network and the server)."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return self.source.fetch_page(params, url)
+        finally:
+            self.waited = (time.perf_counter() - wall) - (time.thread_time() - cpu)
 
     def land(self) -> Envelope | None:
         """Fetch the page holding row ``pos`` by number, re-planning for the served page size."""
@@ -194,7 +229,7 @@ class _Walk:
     def follow(self, link: str, number: int) -> Envelope | None:
         """Request ``link`` (page ``number``) and deliver it, re-planning if its size changed."""
         try:
-            body = self.source.fetch_page(None, link)
+            body = self.fetch(None, link)
         except ClientError as exc:
             self.mark(exc, number)
             raise
@@ -210,7 +245,9 @@ class _Walk:
         return accepted if accepted is not None else self.land()
 
     def window(self, first: int, last: int, window: int) -> Generator[Envelope, None, None]:
-        """Pages ``first..last`` by number, at most ``window`` requests in flight, in order."""
+        """Pages ``first..last`` by number, in order, with up to ``width`` requests in flight:
+        ``width`` starts at 2 and doubles (up to ``window``) each time the caller had to wait
+        for the next page."""
         query = {**self.query, "page_size": str(self.size)}
 
         def fetch(number: int) -> Any:
@@ -219,12 +256,15 @@ class _Walk:
         pool = ThreadPoolExecutor(max_workers=window, thread_name_prefix="synapse-prefetch")
         pending: deque[tuple[int, Future[Any]]] = deque()
         next_number = first
+        width = min(2, window)
         try:
             while pending or next_number <= last:
-                while next_number <= last and len(pending) < window:
+                while next_number <= last and len(pending) < width:
                     pending.append((next_number, pool.submit(fetch, next_number)))
                     next_number += 1
                 number, future = pending.popleft()
+                if not future.done() and width < window:
+                    width = min(window, 2 * width)  # latency dominates: more in flight
                 try:
                     body = future.result()
                 except NotFoundError:
@@ -247,7 +287,7 @@ class _Walk:
         if number > 1:
             query["page"] = str(number)
         try:
-            body = self.source.fetch_page(query)
+            body = self.fetch(query)
         except NotFoundError as exc:
             if number > 1:  # DRF answers 404 past the last page
                 return None

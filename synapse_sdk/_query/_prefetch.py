@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from synapse_sdk._converter._lazy import MISSING, peek
 from synapse_sdk._exceptions import NotFoundError
 
 __all__ = ["CHUNK", "MEMO_LIMIT", "Relation", "RelatedLoader", "split_related"]
@@ -99,10 +100,8 @@ def split_related(source: Any, names: Sequence[str]) -> tuple[list[str], list[st
 
 def _peek(obj: Any, attr: str) -> Any:
     """The field's value if it is loaded (never loads a partial object)."""
-    try:
-        return object.__getattribute__(obj, attr)
-    except AttributeError:
-        return _MISSING
+    value = peek(obj, attr)  # a lazy row's field converts here (no I/O)
+    return _MISSING if value is MISSING else value
 
 
 def _chunks(ids: Sequence[Any], size: int) -> Iterable[list[Any]]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from synapse_sdk._converter import plan_for
+from synapse_sdk._converter._lazy import MISSING, peek
 from synapse_sdk._progress import ProgressLike, check_progress
 from synapse_sdk._query._frame import build_frame, check_columns, import_pandas
 
@@ -62,10 +63,8 @@ def wire_fields(
 
 def read_field(obj: Any, attr: str) -> Any:
     """``obj.attr`` as loaded, ``None`` when the server did not send it (never loads)."""
-    try:
-        return object.__getattribute__(obj, attr)
-    except AttributeError:
-        return None
+    value = peek(obj, attr)  # a lazy row's field converts here (no I/O)
+    return None if value is MISSING else value
 
 
 class RowQuery(Generic[T_co]):

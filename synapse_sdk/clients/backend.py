@@ -75,7 +75,8 @@ class BackendClient(
             other origins never get it.
         retries: Retries of safe requests (int) or a full :class:`RetryPolicy`.
         page_size: Rows per list request (1..1000, default 100).
-        prefetch: Pages fetched ahead while iterating a listing (0 = sequential, default 4).
+        prefetch: Pages fetched ahead while iterating a listing (0 = sequential, default 8;
+            threads start only once page requests wait on the server).
         pool_maxsize: Connections kept per host; size it to the threads sharing the client.
         async_workers: Threads of the pool the async twins run in (``await
             client.tasks.aget(1)``; docs/async.md); ``pool_maxsize`` by default, 1..1024.
@@ -119,7 +120,7 @@ class BackendClient(
         url_host: str | None = None,
         retries: int | RetryPolicy | None = None,
         page_size: int = 100,
-        prefetch: int = 4,
+        prefetch: int = 8,
         pool_maxsize: int = 16,
         user_agent: str | None = None,
         verify: bool = True,

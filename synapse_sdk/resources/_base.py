@@ -35,6 +35,8 @@ import attrs
 
 from synapse_sdk._async import asyncify, asyncify_self
 from synapse_sdk._converter import plan_for
+from synapse_sdk._converter._builders import MISSING as _PENDING_NONE
+from synapse_sdk._converter._lazy import complete, resolve
 from synapse_sdk._query import QuerySet
 from synapse_sdk._query._display import render_card
 from synapse_sdk.resources._context import PendingManager, pending
@@ -94,10 +96,25 @@ class Record:
         try:
             value: dict[str, Any] = object.__getattribute__(self, "_extra")
         except AttributeError:
-            return {}
+            complete(self)  # a lazy row: its unknown fields are copied on first use
+            try:
+                value = object.__getattribute__(self, "_extra")
+            except AttributeError:
+                return {}
         return value
 
+    def validate(self) -> Self:
+        """Convert every field now (a listed row converts each field on first read, so a
+        malformed timestamp or list item would otherwise surface there); return the object.
+
+        Raises:
+            ResponseValidationError: A field has the wrong shape (``path`` names it).
+        """
+        complete(self)
+        return self
+
     def _loaded_items(self) -> list[tuple[str, Any]]:
+        complete(self)
         items = []
         for field in attrs.fields(type(self)):  # type: ignore[arg-type]
             try:
@@ -140,9 +157,12 @@ class BaseResource(Record):
     else:
 
         def __getattr__(self, name: str) -> Any:
-            # Only reached for *unset* slots.
+            # Only reached for *unset* slots: a lazy row's field converts here on first read.
             if name in _PRIVATE:
                 return None
+            value = resolve(self, name)
+            if value is not _PENDING_NONE:
+                return value
             if name.startswith("__") or name not in attrs.fields_dict(type(self)):
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             raise AttributeError(
@@ -152,6 +172,7 @@ class BaseResource(Record):
 
     def _apply(self, raw: dict[str, Any]) -> None:
         """Replace the object's state with a fresh wire row (as received from the server)."""
+        complete(self)  # fields the new row lacks keep their converted values
         try:
             object.__delattr__(self, "_extra")
         except AttributeError:
@@ -176,7 +197,7 @@ class BaseResource(Record):
     # -- pickling and copying (the client stays behind; see the module docstring) ------------
 
     def _state(self) -> dict[str, Any]:
-        state = dict(self._loaded_items())
+        state = dict(self._loaded_items())  # converts a lazy row's pending fields first
         for name in ("_extra", "_raw", "_cache"):
             value = _get(self, name)
             if value is not _MISSING and value is not None:
@@ -290,6 +311,9 @@ class Resource(BaseResource):
             # did not send (partial object / stub). Loaded objects never come here.
             if name in _PRIVATE:
                 return None
+            value = resolve(self, name)  # a lazy row's field, converted on first read
+            if value is not _PENDING_NONE:
+                return value
             if name.startswith("__") or name not in attrs.fields_dict(type(self)):
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             manager = self._manager

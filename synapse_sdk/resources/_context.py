@@ -43,7 +43,7 @@ class ClientContext:
     session: Session
     converter: cattrs.Converter = attrs.field(factory=make_converter, eq=False)
     page_size: int = 100
-    prefetch: int = 4
+    prefetch: int = 8
     managers: dict[type[Any], Any] = attrs.field(factory=dict, eq=False)
     names: dict[str, Any] = attrs.field(factory=dict, eq=False)
     #: The bounded thread pool the async twins run in (``await client.tasks.aget(1)``).

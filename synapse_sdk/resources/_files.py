@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from synapse_sdk._converter._lazy import MISSING, peek
 from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._transfer import DownloadItem
 from synapse_sdk.resources._base import Record
@@ -65,10 +66,8 @@ def loaded_field(obj: Any, name: str) -> Any:
             return getattr(obj, name)
         except AttributeError:
             return None
-    try:
-        return object.__getattribute__(obj, name)
-    except AttributeError:
-        return None
+    value = peek(obj, name)  # a lazy row's field converts here (no I/O)
+    return None if value is MISSING else value
 
 
 def checked_size(value: object, path: str) -> int | None:

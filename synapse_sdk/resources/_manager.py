@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import cattrs
 
+from synapse_sdk._converter import plan_for
 from synapse_sdk._endpoint import Endpoint, check_id, encode_query_value
 from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk._http import UNSET, Multipart, Session, Timeout
@@ -110,6 +111,7 @@ class BaseManager(Generic[R]):
         self._ctx = ctx
         self._scope = dict(scope or {})
         self._structure = ctx.converter.get_structure_hook(self.resource)
+        self._lazy = plan_for(self.resource).lazy
 
     def __repr__(self) -> str:
         scope = f" scope={self._scope}" if self._scope else ""
@@ -121,10 +123,9 @@ class BaseManager(Generic[R]):
         return self._ctx.converter
 
     def build(self, row: dict[str, Any]) -> R:
-        """Structure one wire row into a resource bound to this manager (the client's converter)."""
-        obj: R = self._structure(row, self.resource)
-        obj._manager = self
-        obj._raw = row
+        """Structure one wire row into a resource bound to this manager: its shape checked now,
+        its fields converted on first read (``synapse_sdk._converter._lazy``)."""
+        obj: R = self._lazy(row, self)
         return obj
 
     def scoped(self, **scope: object) -> Self:

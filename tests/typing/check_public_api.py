@@ -640,3 +640,10 @@ async def async_twins_are_typed(client: BackendClient) -> None:
     async with BackendClient("http://x", async_workers=8) as c:
         assert_type(c, BackendClient)
     await client.aclose()
+
+
+# -- speed: lazy rows --
+def validate_is_typed(client: BackendClient) -> None:
+    task = client.tasks.get(1)
+    assert_type(task.validate(), Task)
+    assert_type(client.projects.get(1).validate(), Project)
