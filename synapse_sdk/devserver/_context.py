@@ -46,6 +46,8 @@ class Config:
     #: Seconds between the polls of a console-log tail, and between its keep-alive comments.
     tail_poll: float = 0.05
     tail_ping: float = 15.0
+    #: Listing filters this backend ignores (``{"id__gt"}``): a misbehaving backend for tests.
+    ignore_filters: frozenset[str] = frozenset()
     #: Set when the server stops: open log tails end.
     stop: threading.Event = field(default_factory=threading.Event)
 
