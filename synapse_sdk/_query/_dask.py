@@ -123,10 +123,15 @@ def to_dataframe(
     meta = _meta(pandas, names)
     if not partitions:
         return dd.from_pandas(meta, npartitions=1)
-    return dd.from_map(
-        _FrameReader(names),
-        list(partitions),
-        meta=meta,
-        divisions=_divisions(partitions),
-        enforce_metadata=False,
-    )
+    import dask
+
+    # Values keep their Python types (ints stay ints): no conversion of object columns to
+    # pyarrow strings, which Dask would otherwise apply to every object column.
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(
+            _FrameReader(names),
+            list(partitions),
+            meta=meta,
+            divisions=_divisions(partitions),
+            enforce_metadata=False,
+        )
