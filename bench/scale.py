@@ -226,12 +226,14 @@ def main() -> int:
     try:
         import dask  # noqa: F401
     except ImportError:
-        raise SystemExit("bench/scale.py needs the dask extra: pip install 'synapse-sdk[dask]'")
+        raise SystemExit(
+            "bench/scale.py needs the dask extra: pip install 'synapse-sdk[dask]'"
+        ) from None
     n, count = (20_000, 400) if args.quick else (100_000, 2_000)
     size = n // 20
-    rep: list[str] = [
-        f"bench/scale.py {'--quick ' if args.quick else ''}(python {sys.version.split()[0]}, {os.cpu_count()} cores)"
-    ]
+    flag = "--quick " if args.quick else ""
+    cores = os.cpu_count()
+    rep: list[str] = [f"bench/scale.py {flag}(python {sys.version.split()[0]}, {cores} cores)"]
     started = time.perf_counter()
     backend = Backend(n)
     rep.append(

@@ -108,7 +108,10 @@ def test_a_shard_run_again_creates_nothing(
 
 
 def test_shards_pickle_without_the_token_and_run_in_a_spawned_process(
-    fresh: LocalBackend, fresh_client: BackendClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: LocalBackend,
+    fresh_client: BackendClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

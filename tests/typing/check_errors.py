@@ -177,3 +177,10 @@ def export_is_typed(c: BackendClient) -> None:
     c.projects.all().export("out")  # E: Invalid self argument "QuerySet[Project]" to attribute
     c.projects.get(1).export("out", max_workers="4")  # E: Argument "max_workers" to "export" of
     c.projects.get(1).export("out", colour=1)  # E: Unexpected keyword argument "colour" for
+
+
+# -- partitions: partitions, Dask helpers, sharded imports --
+def partition_mistakes(c: BackendClient) -> None:
+    c.tasks.all().partitions(plan="pages")  # E: Argument "plan" to "partitions" of "QuerySet"
+    c.tasks.all().partitions(credentials="inline")  # E: Argument "credentials" to "partitions"
+    c.uploads.plan(["a.png"], collection="x")  # E: Argument "collection" to "plan" of

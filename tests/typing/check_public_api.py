@@ -582,3 +582,21 @@ def export_is_typed(client: BackendClient) -> None:
     assert_type(client.tasks.filter(project=1).export("out", include=["tasks"]), ExportResult)
     assert_type(project.export("out").counts, dict[str, int])
     assert_type(project.export("out").ok, bool)
+
+
+# -- partitions: partitions, Dask helpers, sharded imports --
+def partitions_are_typed(client: BackendClient) -> None:
+    from synapse_sdk import ImportPlan, ImportReport, Partition, ShardReport
+    from synapse_sdk.resources import Task
+
+    parts = client.tasks.filter(project=1).partitions(size=1000, plan="scan")
+    assert_type(parts, list[Partition[Task]])
+    assert_type(parts[0].fetch(), list[Task])
+    assert_type(list(parts[0]), list[Task])
+    assert_type(parts[0].bind(client), Partition[Task])
+    assert_type(parts[0].after, int | None)
+    plan = client.uploads.plan(["a.png"], collection=1, shard_size=10)
+    assert_type(plan, ImportPlan)
+    assert_type(plan.shards[0].run(client), ShardReport)
+    assert_type(plan.merge([]), ImportReport)
+    assert_type(plan.merge([]).counts(), dict[str, int])
