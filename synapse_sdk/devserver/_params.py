@@ -242,7 +242,9 @@ class Listing:
         Raises:
             ApiError: 400 for a bad filter value or an ordering field outside ``ordering``.
         """
-        return order(ctx, apply_filters(ctx, rows, self.filters), self.ordering, self.default)
+        by_id = isinstance(rows, IdOrderedRows)  # filters keep the order of their input
+        filtered = apply_filters(ctx, rows, self.filters)
+        return order(ctx, filtered, self.ordering, self.default, by_id=by_id)
 
 
 def _sort_key(field: str) -> Callable[[Doc], tuple[bool, Any]]:
@@ -256,9 +258,16 @@ def _sort_key(field: str) -> Callable[[Doc], tuple[bool, Any]]:
 
 
 def order(
-    ctx: Ctx, rows: list[Doc], allowed: set[str] | frozenset[str], default: str = "id"
+    ctx: Ctx,
+    rows: list[Doc],
+    allowed: set[str] | frozenset[str],
+    default: str = "id",
+    *,
+    by_id: bool = False,
 ) -> list[Doc]:
     """Sort by the ``ordering`` parameter (``-`` = descending) within ``allowed`` fields.
+
+    ``by_id``: the rows are known to be in id order (``-id`` is then a reversal, not a sort).
 
     Raises:
         ApiError: 400 for a field outside ``allowed``.
@@ -269,7 +278,7 @@ def order(
             raise ApiError(400, {"ordering": [f'Invalid ordering field "{f}".']})
     if fields == ["id"]:
         return rows  # documents come from the store in id order and filters keep it
-    if fields == ["-id"] and isinstance(rows, IdOrderedRows):
+    if fields == ["-id"] and (by_id or isinstance(rows, IdOrderedRows)):
         return rows[::-1]
     # stable sorts from the last key to the first give a multi-key ordering; id breaks ties
     rows = sorted(rows, key=_sort_key("id"))
