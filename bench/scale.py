@@ -87,6 +87,7 @@ class Backend:
         if not line:
             raise SystemExit("the backend process did not start")
         self.info: dict[str, Any] = json.loads(line)
+        SERVER_PID[:] = [self.proc.pid]
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -100,10 +101,31 @@ class Backend:
 # -- measurements ----------------------------------------------------------------------------------
 
 
+#: CPU seconds of the last :func:`timed` call: (this process, the backend process).
+LAST_CPU: list[float] = [0.0, 0.0]
+SERVER_PID: list[int] = []
+
+
+def server_cpu() -> float:
+    """CPU seconds the backend process has used (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{SERVER_PID[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(fn: Any) -> tuple[float, Any]:
+    cpu, srv = time.process_time(), server_cpu()
     started = time.perf_counter()
     result = fn()
-    return time.perf_counter() - started, result
+    elapsed = time.perf_counter() - started
+    LAST_CPU[:] = [time.process_time() - cpu, server_cpu() - srv]
+    return elapsed, result
+
+
+def cpu() -> str:
+    return f"[cpu: client {LAST_CPU[0]:.1f} s, backend {LAST_CPU[1]:.1f} s]"
 
 
 def export(rep: list[str], info: dict[str, Any], n: int, size: int) -> dict[str, float]:
@@ -125,7 +147,9 @@ def export(rep: list[str], info: dict[str, Any], n: int, size: int) -> dict[str,
     base = total / secs
     out["sequential"] = base
     rep.append(f"\nexport of {total:,} tasks, {LATENCY * 1000:.0f} ms per page, 1,000 rows a page")
-    rep.append(f"  (a) sequential iterator            {base:>9,.0f} rows/s   1.00x  ({secs:.1f} s)")
+    rep.append(
+        f"  (a) sequential iterator            {base:>9,.0f} rows/s   1.00x  ({secs:.1f} s) {cpu()}"
+    )
     secs, parts = timed(lambda: qs.partitions(size=size))
     rep.append(f"      planning {len(parts)} partitions (span): {secs * 1000:.0f} ms")
     for workers in (1, 2, 4):
@@ -137,7 +161,7 @@ def export(rep: list[str], info: dict[str, Any], n: int, size: int) -> dict[str,
         out[f"bag{workers}"] = rate = total / secs
         rep.append(
             f"  (b) to_dask_bag, {workers} worker(s)         {rate:>9,.0f} rows/s   "
-            f"{rate / base:.2f}x  ({secs:.1f} s)"
+            f"{rate / base:.2f}x  ({secs:.1f} s) {cpu()}"
         )
     df = qs.to_dask_dataframe(size=size, columns=["status", "project_id", "data_unit_id"])
     with dask.config.set(scheduler="threads", num_workers=4):
@@ -146,14 +170,14 @@ def export(rep: list[str], info: dict[str, Any], n: int, size: int) -> dict[str,
     out["df4"] = rate = total / secs
     rep.append(
         f"  (c) to_dask_dataframe, 4 workers     {rate:>9,.0f} rows/s   {rate / base:.2f}x  "
-        f"({secs:.1f} s)"
+        f"({secs:.1f} s) {cpu()}"
     )
     secs, got = timed(lambda: sum(1 for _ in qs.options(page_size=1000, prefetch=4).iterator()))
     check(got)
     rate = total / secs
     rep.append(
         f"  (d) one iterator, prefetch=4         {rate:>9,.0f} rows/s   {rate / base:.2f}x  "
-        f"({secs:.1f} s)  [context: in-process page prefetch]"
+        f"({secs:.1f} s) {cpu()} (in-process page prefetch, for context)"
     )
     rep.append("  official client sequential walk: not installed (skipped)")
     client.close()
@@ -190,7 +214,8 @@ def sharded_import(rep: list[str], info: dict[str, Any], count: int) -> dict[str
             raise SystemExit(f"import failed: {report!r}")
         out["sequential"] = base = count / secs
         rep.append(
-            f"  plan.run() (one shard at a time)   {base:>9,.0f} files/s  1.00x  ({secs:.1f} s)"
+            f"  plan.run() (one shard at a time)   {base:>9,.0f} files/s  1.00x  "
+            f"({secs:.1f} s) {cpu()}"
         )
         second = files(Path(tmp) / "b", count)
         plan = client.uploads.plan(second, collection=info["collection"], shard_size=count // 8)
@@ -205,7 +230,7 @@ def sharded_import(rep: list[str], info: dict[str, Any], count: int) -> dict[str
         out["dask4"] = rate = count / secs
         rep.append(
             f"  shards on Dask, 4 workers          {rate:>9,.0f} files/s  {rate / base:.2f}x  "
-            f"({secs:.1f} s)"
+            f"({secs:.1f} s) {cpu()}"
         )
         secs, report = timed(lambda: client.uploads.plan(second, collection=info["collection"],
                                                          shard_size=count // 8).run())  # fmt: skip
