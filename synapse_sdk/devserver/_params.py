@@ -287,9 +287,17 @@ def order(
     return rows
 
 
+def query_values(ctx: Ctx, name: str) -> list[str]:
+    """``values(ctx.request.args, name)``, parsed once per request (treat as read-only)."""
+    found = ctx.memo.get(name)
+    if found is None:
+        found = ctx.memo[name] = values(ctx.request.args, name)
+    return found
+
+
 def fields_of(ctx: Ctx, doc: Doc) -> Doc:
     """Limit ``doc`` to the ``fields`` parameter's keys when given."""
-    wanted = values(ctx.request.args, "fields")
+    wanted = query_values(ctx, "fields")
     if not wanted:
         return doc
     return {k: doc[k] for k in wanted if k in doc}
