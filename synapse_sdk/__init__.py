@@ -37,6 +37,14 @@ from synapse_sdk._exceptions import (
 from synapse_sdk._export import ExportMismatchError, ExportResult
 from synapse_sdk._http import InsecureTLSWarning, RetryPolicy, Timeout, WSGITransport
 from synapse_sdk._query import Page, QuerySet, RowQuery
+from synapse_sdk._query._partitions import Partition, PartitionBoundsError, PartitionWarning
+from synapse_sdk._transfer._shards import (
+    ImportItem,
+    ImportPlan,
+    ImportReport,
+    ImportShard,
+    ShardReport,
+)
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.resources import (
     Agent,
@@ -116,6 +124,10 @@ __all__ = [
     "GroundTruthEvent",
     "GroundTruthVersion",
     "HTTPError",
+    "ImportItem",
+    "ImportPlan",
+    "ImportReport",
+    "ImportShard",
     "InsecureTLSWarning",
     "IntegrityError",
     "ItemResult",
@@ -131,6 +143,9 @@ __all__ = [
     "OriginError",
     "OutcomeUnknownError",
     "Page",
+    "Partition",
+    "PartitionBoundsError",
+    "PartitionWarning",
     "PermissionDeniedError",
     "Plugin",
     "PluginCategory",
@@ -148,6 +163,7 @@ __all__ = [
     "RowQuery",
     "ServeApplication",
     "ServerError",
+    "ShardReport",
     "Storage",
     "StorageCategory",
     "StorageProvider",

@@ -12,8 +12,8 @@ iterated, ``list()``-ed, ``len()``-ed or ``bool()``-ed) answers ``count()``, ``e
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast, overload
 
 from synapse_sdk._async import asyncify
 from synapse_sdk._endpoint import check_id
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from synapse_sdk._export import ExportOptions, ExportResult
+    from synapse_sdk._query._partitions import Partition
     from synapse_sdk.resources.tasks import Task
 
 __all__ = ["Filtered", "ListSource", "MultipleObjectsReturned", "QuerySet", "RowQuery"]
@@ -468,6 +469,46 @@ class QuerySet(PageWalk[R], Shaping[R]):
             endpoint = self._source.endpoint
             return render_query(self._describe(), endpoint.listing_path, self.params(), self._count)
         return render_table(self._cache, self._describe(), None)
+
+    # -- past one machine (docs/scale.md; synapse_sdk/_query/_partitions.py) -----------------
+
+    def partitions(
+        self,
+        size: int = 10_000,
+        *,
+        plan: Literal["span", "scan"] = "span",
+        page_size: int = 1000,
+        max_parallel: int = 4,
+        credentials: Literal["env"] = "env",
+    ) -> list[Partition[R]]:
+        """Picklable id-range partitions of this listing (``plan="span"`` or ``"scan"``)."""
+        from synapse_sdk._query._partitions import plan_partitions
+
+        return plan_partitions(
+            self,
+            size,
+            plan=plan,
+            page_size=page_size,
+            max_parallel=max_parallel,
+            credentials=credentials,
+        )
+
+    def to_dask_bag(self, size: int = 10_000, **options: Any) -> Any:
+        """A ``dask.bag`` of the objects, one Dask partition per :meth:`partitions` entry."""
+        from synapse_sdk._query._dask import import_dask, to_bag
+
+        import_dask("bag")
+        return to_bag(self.partitions(size, **options))
+
+    def to_dask_dataframe(
+        self, size: int = 10_000, *, columns: Sequence[str] | None = None, **options: Any
+    ) -> Any:
+        """A ``dask.dataframe`` indexed by ``id``, divided at the partitions' id bounds."""
+        from synapse_sdk._query._dask import import_dask, plan_columns, to_dataframe
+
+        import_dask("dataframe")
+        plan_columns(self, columns)
+        return to_dataframe(self, self.partitions(size, **options), columns)
 
 
 def _restore_queryset(source: ListSource[Any], state: dict[str, Any]) -> QuerySet[Any]:

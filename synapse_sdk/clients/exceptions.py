@@ -35,6 +35,7 @@ from synapse_sdk._exceptions import (
     ValidationError,
     error_for_status,
 )
+from synapse_sdk._query._partitions import PartitionBoundsError
 
 __all__ = [
     "STATUS_ERRORS",
@@ -55,6 +56,7 @@ __all__ = [
     "NotFoundError",
     "OriginError",
     "OutcomeUnknownError",
+    "PartitionBoundsError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",

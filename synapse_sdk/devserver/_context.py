@@ -46,6 +46,8 @@ class Config:
     #: Seconds between the polls of a console-log tail, and between its keep-alive comments.
     tail_poll: float = 0.05
     tail_ping: float = 15.0
+    #: Listing filters this backend ignores (``{"id__gt"}``): a misbehaving backend for tests.
+    ignore_filters: frozenset[str] = frozenset()
     #: Set when the server stops: open log tails end.
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -99,11 +101,14 @@ def safe_filename(name: str | None) -> str:
 class Ctx:
     """What a handler needs: the request, the store, the caller's tenant and user."""
 
-    __slots__ = ("config", "request", "store", "tenant", "user")
+    __slots__ = ("config", "memo", "request", "store", "tenant", "user")
 
     def __init__(
         self, request: Request, store: Store, config: Config, tenant: int, user: int | None
     ) -> None:
+        #: Parsed query values of this request (``values(args, name)``), read once per request
+        #: rather than once per rendered row.
+        self.memo: dict[str, list[str]] = {}
         self.request = request
         self.store = store
         self.config = config

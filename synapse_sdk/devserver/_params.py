@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ._errors import ApiError
+from ._store import IdOrderedRows
 
 if TYPE_CHECKING:
     from werkzeug.datastructures import MultiDict
@@ -166,19 +168,53 @@ def id_filters(*names: str) -> dict[str, FilterFn]:
         KeyError: A name is not one of these filters.
     """
     out: dict[str, FilterFn] = {"id": f_in("id"), "id__in": f_in("id"), "ids": f_in("id")}
-    out.update({f"id__{op}": f_cmp("id", op) for op in _OPS})
+    out.update({f"id__{op}": _id_cmp(op) for op in _OPS})
     out["ids_ex"] = f_not_in("id")
     return {name: out[name] for name in names} if names else out
 
 
+#: The id comparisons (``id__gt`` ...): on the id-ordered documents of the store they cut a
+#: slice by bisection (O(log n)) instead of testing every row.
+_ID_CMP: dict[FilterFn, str] = {}
+
+
+def _id_cmp(op: str) -> FilterFn:
+    fn = f_cmp("id", op)
+    _ID_CMP[fn] = op
+    return fn
+
+
+def _id_slice(rows: IdOrderedRows, op: str, bound: int) -> IdOrderedRows:
+    ids = rows.ids
+    if op in ("gt", "lte"):
+        cut = bisect.bisect_right(ids, bound)
+    else:  # gte, lt
+        cut = bisect.bisect_left(ids, bound)
+    if op in ("gt", "gte"):
+        return IdOrderedRows(rows[cut:], ids[cut:])
+    return IdOrderedRows(rows[:cut], ids[:cut])
+
+
 def apply_filters(ctx: Ctx, rows: list[Doc], spec: Mapping[str, FilterFn]) -> list[Doc]:
-    """Apply every filter of ``spec`` present in the query (unknown keys are ignored)."""
+    """Apply every filter of ``spec`` present in the query (unknown keys are ignored, and so
+    are the filters the backend was told to ignore: ``LocalBackend(ignore_filters=...)``).
+
+    Id comparisons come first and, on the store's id-ordered documents, cut by bisection."""
     args = ctx.request.args
+    ignored = ctx.config.ignore_filters
+    later: list[tuple[str, FilterFn, list[str]]] = []
     for name, fn in spec.items():
-        if name in args:
+        if name in args and name not in ignored:
             vals = values(args, name)
-            if vals:
-                rows = fn(ctx, name, vals, rows)
+            if not vals:
+                continue
+            op = _ID_CMP.get(fn)
+            if op is not None and isinstance(rows, IdOrderedRows) and rows.in_sync():
+                rows = _id_slice(rows, op, to_int(name, vals[-1]))
+            else:
+                later.append((name, fn, vals))
+    for name, fn, vals in later:
+        rows = fn(ctx, name, vals, rows)
     return rows
 
 
@@ -206,7 +242,9 @@ class Listing:
         Raises:
             ApiError: 400 for a bad filter value or an ordering field outside ``ordering``.
         """
-        return order(ctx, apply_filters(ctx, rows, self.filters), self.ordering, self.default)
+        by_id = isinstance(rows, IdOrderedRows)  # filters keep the order of their input
+        filtered = apply_filters(ctx, rows, self.filters)
+        return order(ctx, filtered, self.ordering, self.default, by_id=by_id)
 
 
 def _sort_key(field: str) -> Callable[[Doc], tuple[bool, Any]]:
@@ -220,9 +258,16 @@ def _sort_key(field: str) -> Callable[[Doc], tuple[bool, Any]]:
 
 
 def order(
-    ctx: Ctx, rows: list[Doc], allowed: set[str] | frozenset[str], default: str = "id"
+    ctx: Ctx,
+    rows: list[Doc],
+    allowed: set[str] | frozenset[str],
+    default: str = "id",
+    *,
+    by_id: bool = False,
 ) -> list[Doc]:
     """Sort by the ``ordering`` parameter (``-`` = descending) within ``allowed`` fields.
+
+    ``by_id``: the rows are known to be in id order (``-id`` is then a reversal, not a sort).
 
     Raises:
         ApiError: 400 for a field outside ``allowed``.
@@ -233,6 +278,8 @@ def order(
             raise ApiError(400, {"ordering": [f'Invalid ordering field "{f}".']})
     if fields == ["id"]:
         return rows  # documents come from the store in id order and filters keep it
+    if fields == ["-id"] and (by_id or isinstance(rows, IdOrderedRows)):
+        return rows[::-1]
     # stable sorts from the last key to the first give a multi-key ordering; id breaks ties
     rows = sorted(rows, key=_sort_key("id"))
     for f in reversed(fields):
@@ -240,9 +287,17 @@ def order(
     return rows
 
 
+def query_values(ctx: Ctx, name: str) -> list[str]:
+    """``values(ctx.request.args, name)``, parsed once per request (treat as read-only)."""
+    found = ctx.memo.get(name)
+    if found is None:
+        found = ctx.memo[name] = values(ctx.request.args, name)
+    return found
+
+
 def fields_of(ctx: Ctx, doc: Doc) -> Doc:
     """Limit ``doc`` to the ``fields`` parameter's keys when given."""
-    wanted = values(ctx.request.args, "fields")
+    wanted = query_values(ctx, "fields")
     if not wanted:
         return doc
     return {k: doc[k] for k in wanted if k in doc}

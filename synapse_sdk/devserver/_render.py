@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from ._context import Ctx
-from ._params import values
+from ._params import query_values
 from ._store import Doc
 
 
 def public(doc: Doc) -> Doc:
     """The document without internal keys (those starting with ``_``)."""
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
+    return {k: v for k, v in doc.items() if k[:1] != "_"}
 
 
 def expands(ctx: Ctx) -> set[str]:
     """The names given in ``expand``."""
-    return set(values(ctx.request.args, "expand"))
+    return set(query_values(ctx, "expand"))
 
 
 def data_file(ctx: Ctx, doc: Doc) -> Doc:
@@ -70,7 +70,7 @@ def units_by_id(ctx: Ctx) -> dict[Any, Doc]:
 def task(ctx: Ctx, doc: Doc, units: dict[Any, Doc] | None = None) -> Doc:
     """Task JSON; ``expand=data_unit`` embeds the DataUnit object."""
     out = public(doc)
-    if "data_unit" in expands(ctx) and doc.get("data_unit") is not None:
+    if "data_unit" in query_values(ctx, "expand") and doc.get("data_unit") is not None:
         unit = (units or {}).get(doc["data_unit"]) if units is not None else None
         if unit is None:
             unit = ctx.store.get("data_units", ctx.tenant, doc["data_unit"])

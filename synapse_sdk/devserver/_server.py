@@ -56,6 +56,8 @@ class LocalBackend:
         job_log_interval: seconds between the progress log lines a running simulated job
             writes (None: only its start and end lines).
         tail_ping: seconds of silence after which a console-log tail sends a keep-alive comment.
+        ignore_filters: listing filters the backend silently ignores (``{"id__gt"}``), to test
+            that a client notices a backend that does not honour a filter.
         upload_expiry: seconds after which an unfinished chunked upload answers 410.
         port: TCP port on 127.0.0.1 (0 = any free port).
         host: interface to bind (keep the default: 127.0.0.1).
@@ -92,6 +94,7 @@ class LocalBackend:
         job_ids: str = "int",
         job_log_interval: float | None = None,
         tail_ping: float = 15.0,
+        ignore_filters: Iterable[str] = (),
     ) -> None:
         if seed not in SEEDS:
             raise ValueError(f"unknown seed {seed!r}; expected None or 'demo'")
@@ -113,6 +116,10 @@ class LocalBackend:
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be > 0, got {value!r}")
         self._jobs = (job_ids, job_log_interval, float(tail_ping))
+        names = () if isinstance(ignore_filters, str) else tuple(ignore_filters)
+        if isinstance(ignore_filters, str) or not all(isinstance(n, str) and n for n in names):
+            raise TypeError("ignore_filters takes filter names, e.g. {'id__gt'}")
+        self._ignore_filters = frozenset(names)
         self._seed = seed
         self._data_dir_arg = Path(data_dir) if data_dir is not None else None
         self._control = control
@@ -208,6 +215,7 @@ class LocalBackend:
                 job_ids=self._jobs[0],
                 job_log_interval=self._jobs[1],
                 tail_ping=self._jobs[2],
+                ignore_filters=self._ignore_filters,
                 stop=self._stop_event,
             )
             if self._seed == "demo":

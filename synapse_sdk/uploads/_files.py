@@ -4,7 +4,7 @@ and plugin release archives, on top of the transfer engine in :mod:`synapse_sdk.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,12 @@ from synapse_sdk._transfer import (
     ChunkedUploader,
     check_upload_path,
 )
+from synapse_sdk._transfer._items import UploadInput
+from synapse_sdk._transfer._shards import ImportPlan, plan_import
 from synapse_sdk.resources import (
     ClientContext,
+    DataCollection,
+    DataCollectionManager,
     DataFile,
     DataFileManager,
     Model,
@@ -27,6 +31,7 @@ from synapse_sdk.resources import (
     PluginRelease,
     PluginReleaseManager,
 )
+from synapse_sdk.resources._base import bind_objects
 from synapse_sdk.uploads._presigned import PresignedUploads
 
 __all__ = ["UploadManager"]
@@ -357,3 +362,33 @@ class UploadManager(PresignedUploads):
     adata_unit_item = asyncify(data_unit_item, write=True)
     acreate_model = asyncify(create_model, write=True)
     acreate_plugin_release = asyncify(create_plugin_release, write=True)
+
+    # -- sharded imports (docs/scale.md; synapse_sdk/_transfer/_shards.py) --------------------
+
+    def plan(
+        self,
+        manifest: Sequence[UploadInput],
+        *,
+        collection: DataCollection | int,
+        shard_size: int = 1000,
+        parallel: int = 4,
+        batch_size: int = 100,
+    ) -> ImportPlan:
+        """Dedup ``manifest`` by checksum and cut it into picklable, idempotent shards."""
+        if isinstance(collection, int) and not isinstance(collection, bool):
+            found = self._ctx.manager(DataCollectionManager).get(collection)
+        elif isinstance(collection, DataCollection):
+            found = bind_objects(self._ctx, collection)
+        else:
+            raise TypeError(f"collection takes a DataCollection or its id, got {collection!r}")
+        specs = found.file_specifications
+        if not specs:
+            raise ValueError(f"data collection {found.id} has no file specifications")
+        return plan_import(
+            found,
+            specs,
+            manifest,
+            shard_size=shard_size,
+            parallel=parallel,
+            batch_size=batch_size,
+        )

@@ -188,3 +188,10 @@ async def async_twin_mistakes(c: BackendClient) -> None:
     c.tasks.aupdate(1)  # E: "TaskManager" has no attribute "aupdate"
     BackendClient("http://x", async_workers="8")  # E: Argument "async_workers" to "BackendClient"
     c.tasks.aget(1)  # E: Value of type "Coroutine[Any, Any, Task]" must be used
+
+
+# -- partitions: partitions, Dask helpers, sharded imports --
+def partition_mistakes(c: BackendClient) -> None:
+    c.tasks.all().partitions(plan="pages")  # E: Argument "plan" to "partitions" of "QuerySet"
+    c.tasks.all().partitions(credentials="inline")  # E: Argument "credentials" to "partitions"
+    c.uploads.plan(["a.png"], collection="x")  # E: Argument "collection" to "plan" of

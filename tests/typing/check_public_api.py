@@ -647,3 +647,21 @@ def validate_is_typed(client: BackendClient) -> None:
     task = client.tasks.get(1)
     assert_type(task.validate(), Task)
     assert_type(client.projects.get(1).validate(), Project)
+
+
+# -- partitions: partitions, Dask helpers, sharded imports --
+def partitions_are_typed(client: BackendClient) -> None:
+    from synapse_sdk import ImportPlan, ImportReport, Partition, ShardReport
+    from synapse_sdk.resources import Task
+
+    parts = client.tasks.filter(project=1).partitions(size=1000, plan="scan")
+    assert_type(parts, list[Partition[Task]])
+    assert_type(parts[0].fetch(), list[Task])
+    assert_type(list(parts[0]), list[Task])
+    assert_type(parts[0].bind(client), Partition[Task])
+    assert_type(parts[0].after, int | None)
+    plan = client.uploads.plan(["a.png"], collection=1, shard_size=10)
+    assert_type(plan, ImportPlan)
+    assert_type(plan.shards[0].run(client), ShardReport)
+    assert_type(plan.merge([]), ImportReport)
+    assert_type(plan.merge([]).counts(), dict[str, int])
