@@ -12,8 +12,8 @@ iterated, ``list()``-ed, ``len()``-ed or ``bool()``-ed) answers ``count()``, ``e
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast, overload
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
 from synapse_sdk._async import asyncify
 from synapse_sdk._endpoint import check_id
@@ -22,8 +22,8 @@ from synapse_sdk._exceptions import (
     MultipleObjectsReturned,
     ResponseValidationError,
 )
-from synapse_sdk._query._display import describe_query, render_query, render_table
 from synapse_sdk._query._filters import merge_filters
+from synapse_sdk._query._outward import Outward
 from synapse_sdk._query._page import Page
 from synapse_sdk._query._pages import iter_pages
 from synapse_sdk._query._prefetch import split_related
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from synapse_sdk._export import ExportOptions, ExportResult
-    from synapse_sdk._query._partitions import Partition
     from synapse_sdk.resources.tasks import Task
 
 __all__ = ["Filtered", "ListSource", "MultipleObjectsReturned", "QuerySet", "RowQuery"]
@@ -51,7 +50,7 @@ IN_BULK_CHUNK = 100
 _MAX_PAGE_SIZE = 1000
 
 
-class QuerySet(PageWalk[R], Shaping[R]):
+class QuerySet(PageWalk[R], Shaping[R], Outward[R]):
     """Lazy query over a list endpoint: ``client.tasks.filter(project=1).order_by("-id")``."""
 
     __slots__ = (
@@ -442,73 +441,6 @@ class QuerySet(PageWalk[R], Shaping[R]):
         from synapse_sdk._export import export_queryset
 
         return export_queryset(self, dest, **options)
-
-    # -- display (no I/O) -------------------------------------------------------------------
-
-    def _describe(self) -> str:
-        return describe_query(
-            self._source.endpoint.name,
-            self._filters,
-            self._ordering,
-            self._fields,
-            self._expand,
-            self._start,
-            self._stop,
-        )
-
-    def __repr__(self) -> str:
-        if self._cache is None:
-            return f"<QuerySet {self._describe()}: not evaluated; .preview(20) fetches a sample>"
-        shown = ", ".join(repr(item) for item in self._cache[:5])
-        more = f", ... ({len(self._cache)} rows)" if len(self._cache) > 5 else ""
-        return f"<QuerySet {self._describe()} [{shown}{more}]>"
-
-    def _repr_html_(self) -> str:
-        """Notebook display: the cached rows as a table, or the query when not evaluated."""
-        if self._cache is None:
-            endpoint = self._source.endpoint
-            return render_query(self._describe(), endpoint.listing_path, self.params(), self._count)
-        return render_table(self._cache, self._describe(), None)
-
-    # -- past one machine (docs/scale.md; synapse_sdk/_query/_partitions.py) -----------------
-
-    def partitions(
-        self,
-        size: int = 10_000,
-        *,
-        plan: Literal["span", "scan"] = "span",
-        page_size: int = 1000,
-        max_parallel: int = 4,
-        credentials: Literal["env"] = "env",
-    ) -> list[Partition[R]]:
-        """Picklable id-range partitions of this listing (``plan="span"`` or ``"scan"``)."""
-        from synapse_sdk._query._partitions import plan_partitions
-
-        return plan_partitions(
-            self,
-            size,
-            plan=plan,
-            page_size=page_size,
-            max_parallel=max_parallel,
-            credentials=credentials,
-        )
-
-    def to_dask_bag(self, size: int = 10_000, **options: Any) -> Any:
-        """A ``dask.bag`` of the objects, one Dask partition per :meth:`partitions` entry."""
-        from synapse_sdk._query._dask import import_dask, to_bag
-
-        import_dask("bag")
-        return to_bag(self.partitions(size, **options))
-
-    def to_dask_dataframe(
-        self, size: int = 10_000, *, columns: Sequence[str] | None = None, **options: Any
-    ) -> Any:
-        """A ``dask.dataframe`` indexed by ``id``, divided at the partitions' id bounds."""
-        from synapse_sdk._query._dask import import_dask, plan_columns, to_dataframe
-
-        import_dask("dataframe")
-        plan_columns(self, columns)
-        return to_dataframe(self, self.partitions(size, **options), columns)
 
 
 def _restore_queryset(source: ListSource[Any], state: dict[str, Any]) -> QuerySet[Any]:

@@ -192,6 +192,6 @@ async def async_twin_mistakes(c: BackendClient) -> None:
 
 # -- partitions: partitions, Dask helpers, sharded imports --
 def partition_mistakes(c: BackendClient) -> None:
-    c.tasks.all().partitions(plan="pages")  # E: Argument "plan" to "partitions" of "QuerySet"
+    c.tasks.all().partitions(plan="pages")  # E: Argument "plan" to "partitions"
     c.tasks.all().partitions(credentials="inline")  # E: Argument "credentials" to "partitions"
     c.uploads.plan(["a.png"], collection="x")  # E: Argument "collection" to "plan" of
