@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,43 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import urllib3  # noqa: E402
+
+from _devserver import add_latency, start_server  # noqa: E402
 
 from synapse_sdk.clients.backend import BackendClient  # noqa: E402
-
-
-def start_server() -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "synapse_sdk.devserver", "--port=0", "--seed=demo", "--control"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    url = token = ""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "listening on" in line:
-            url = line.rsplit(" ", 1)[1].strip()
-        if "api token:" in line:
-            token = line.split("api token:", 1)[1].split()[0]
-        if line.startswith("Press Ctrl-C"):
-            break
-    if not url or not token:
-        proc.kill()
-        raise SystemExit("the devserver did not start")
-    return proc, url, token
-
-
-def add_latency(url: str, seconds: float) -> None:
-    body = {"kind": "latency", "method": "GET", "path": "tasks/*", "times": None}
-    answer = urllib3.request(
-        "POST",
-        f"{url}/_devserver/faults/",
-        body=json.dumps({**body, "seconds": seconds}).encode(),
-        headers={"Content-Type": "application/json"},
-        timeout=5,
-    )
-    if answer.status >= 300:
-        raise SystemExit(f"could not install the latency fault: {answer.status} {answer.data!r}")
 
 
 def ids(n: int) -> list[int]:
@@ -121,7 +86,7 @@ def main() -> None:
                     await asyncio.gather(*(client.tasks.aget(pk) for pk in ids(32)))
 
             asyncio.run(warm())
-            add_latency(url, args.latency)
+            add_latency(url, args.latency, method="GET", path="tasks/*")
             n = args.gets
             rows: list[tuple[str, float]] = [("sequential get()", sequential(client, n))]
             rows.append(("sequential await aget()", asyncio.run(sequential_awaits(client, n))))

@@ -23,65 +23,17 @@ confirm) costs more CPU than one direct upload, so expect no gain there without 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import urllib3
+from _devserver import add_latency, start_server
 
 from synapse_sdk.clients.backend import BackendClient
 
 MiB = 1024 * 1024
-
-
-def start_server(threshold: int, part_size: int) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "synapse_sdk.devserver",
-            "--port",
-            "0",
-            "--seed",
-            "demo",
-            "--control",
-            "--multipart-threshold",
-            str(threshold),
-            "--multipart-part-size",
-            str(part_size),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    url = token = ""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "listening on" in line:
-            url = line.rsplit(" ", 1)[1].strip()
-        if "api token:" in line:
-            token = line.split("api token:", 1)[1].split()[0]
-        if line.startswith("Press Ctrl-C"):
-            break
-    if not url or not token:
-        proc.kill()
-        raise SystemExit("the devserver did not start")
-    return proc, url, token
-
-
-def add_latency(url: str, seconds: float) -> None:
-    body = {"kind": "latency", "method": "*", "path": "*", "times": None, "seconds": seconds}
-    answer = urllib3.request(
-        "POST",
-        f"{url}/_devserver/faults/",
-        body=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    if answer.status >= 300:
-        raise SystemExit(f"could not install the latency fault: {answer.status} {answer.data!r}")
 
 
 def make_files(folder: Path, count: int, size: int, prefix: str) -> list[Path]:
@@ -142,7 +94,9 @@ def main() -> None:
         f"latency {args.latency_ms:g} ms per request"
     )
     threshold, part = large_size // 2, large_size // 4
-    proc, url, token = start_server(threshold=threshold, part_size=part)
+    proc, url, token = start_server(
+        "--multipart-threshold", str(threshold), "--multipart-part-size", str(part)
+    )
     try:
         add_latency(url, args.latency_ms / 1000)
         client = BackendClient(url, api_token=token, timeout={"read": 120, "deadline": 600})
