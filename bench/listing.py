@@ -467,11 +467,14 @@ OFFICIAL_SCRIPT = r"""
 import sys, time
 from synapse_sdk.clients.backend import BackendClient
 url, token, project, size, n, repeat = sys.argv[1:7]
-client = BackendClient(url, api_token=token)
+client = BackendClient(url, token)  # the official constructor: (base_url, access_token)
 def run():
+    rows = client.list_tasks(params={"project": int(project), "page_size": int(size)},
+                             list_all=True)
+    if isinstance(rows, tuple):  # the official list_all answers (generator, count)
+        rows = rows[0]
     count = 0
-    for _row in client.list_tasks(params={"project": int(project), "page_size": int(size)},
-                                  list_all=True):
+    for _row in rows:
         count += 1
     return count
 run()
