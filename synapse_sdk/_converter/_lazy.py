@@ -22,12 +22,20 @@ ISO-8601 timestamp, and a wrong item in a list of ints or strings (``tags: [1, "
 error's ``path`` names the field (``tags[1]``). ``obj.validate()`` converts
 everything at once.
 
+Listings build a page at a time (``lazy.page(rows, manager)``): the same shape check, run column by
+column over the page (``frozenset.issuperset(map(type, map(itemgetter(key), rows)))``: the loop
+over the rows runs in C), then one plain loop sets the ids and keeps the rows. A page with a
+row that is not an object, lacks a checked key, or fails the check is built row by row by
+``lazy`` instead, so every outcome (and every error, naming its field) is ``lazy``'s.
+
 :func:`complete` converts what is still pending (and the unknown fields into ``_extra``): the
 wire form, pickling, copying, display and ``validate()`` call it first.
 """
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk._converter._builders import MISSING, RUNTIME, _exec, copy_json
@@ -80,7 +88,8 @@ def _accepted(f: FieldPlan) -> frozenset[type] | None:
 
 def compile_lazy(plan: RecordPlan) -> Any:
     """Generate ``lazy(row, manager=None)`` for ``plan`` (see the module docstring): the object,
-    bound to ``manager``, its row kept as ``_raw``."""
+    bound to ``manager``, its row kept as ``_raw``; ``lazy.page(rows, manager=None)`` builds the
+    list of a page's objects at once."""
     ns: dict[str, Any] = {
         **RUNTIME,
         "plan": plan,
@@ -89,22 +98,38 @@ def compile_lazy(plan: RecordPlan) -> Any:
         "new": object.__new__,
         "build": plan.build,
         "bound": _bound,
+        "repeat": repeat,
+        "ONLY_DICTS": frozenset({dict}).issuperset,
     }
     tests: list[str] = []
+    columns: list[str] = []
     eager: list[str] = []
+    keyed: list[str] = []  # the page builder's lines: every checked key is in every row
     for index, f in enumerate(plan.fields):
         get = f"v = get({f.wire!r}, M)"
         if _deep(f):
             ns[f"S{index}"] = f.check.step
-            eager += [get, "if v is not M:", f"    obj.{f.attr} = S{index}(v, {f.wire!r})"]
+            lines = [get, "if v is not M:", f"    obj.{f.attr} = S{index}(v, {f.wire!r})"]
+            eager += lines
+            keyed += lines
             continue
         accepted = _accepted(f)
         if accepted is not None:
             ns[f"T{index}"] = accepted
+            ns[f"C{index}"] = accepted.issuperset
+            ns[f"G{index}"] = itemgetter(f.wire)
             tests.append(f"type(get({f.wire!r}, M)) not in T{index}")
+            columns.append(f"C{index}(map(type, map(G{index}, rows)))")
         if f.attr == "id" or f.fk:
             eager += [get, "if v is not M:", f"    obj.{f.attr} = v"]
+            if accepted is not None:
+                keyed.append(f"obj.{f.attr} = row[{f.wire!r}]")
+            else:
+                keyed += [get, "if v is not M:", f"    obj.{f.attr} = v"]
     condition = " or ".join(tests) or "False"
+    checked = " and ".join(["ONLY_DICTS(map(type, rows))", *columns])
+    if any(line.startswith("v = get(") for line in keyed):
+        keyed.insert(0, "get = row.get")
     source = "\n".join(
         [
             "def lazy(row, manager=None):",
@@ -119,6 +144,22 @@ def compile_lazy(plan: RecordPlan) -> Any:
             "    obj._raw = row",
             "    obj._manager = manager",
             "    return obj",
+            "",
+            "def page(rows, manager=None):",
+            "    try:",
+            f"        whole = {checked}",
+            "    except KeyError:  # a row without a checked key (a partial row)",
+            "        whole = False",
+            "    if not whole:",
+            "        return [lazy(row, manager) for row in rows]",
+            "    objs = list(map(new, repeat(CLS, len(rows))))",
+            "    for obj, row in zip(objs, rows):",
+            *[f"        {line}" for line in keyed],
+            "        obj._raw = row",
+            "        obj._manager = manager",
+            "    return objs",
+            "",
+            "lazy.page = page",
             "",
         ]
     )

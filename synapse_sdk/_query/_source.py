@@ -4,6 +4,7 @@ the error of ``get()`` when several objects match."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from synapse_sdk._endpoint import Endpoint
@@ -37,6 +38,10 @@ class ListSource(PageSource, Protocol[R_co]):
 
     def build(self, row: dict[str, Any]) -> R_co:
         """Turn one wire row into an object."""
+        ...
+
+    def build_page(self, rows: list[Any]) -> Sequence[R_co]:
+        """Turn the rows of a page into objects (what ``build`` does for each)."""
         ...
 
 

@@ -88,13 +88,13 @@ class PageWalk(Generic[R]):
     aiterator = asyncify_iter(iterator, batch=_plan_page_size)
 
     def _objects(self, progress: ProgressLike) -> Iterator[R]:
-        # Hot path: one list comprehension per page; a failing row is located and labelled only
-        # when building the page failed.
-        build = self._source.build
+        # Hot path: one call per page; a failing row is located and labelled only when building
+        # the page failed.
+        build, build_page = self._source.build, self._source.build_page
         loader = RelatedLoader(self._related) if self._related else None
         for number, rows in self._page_slices(progress):
             try:
-                built = [build(row) for row in rows]
+                built = build_page(rows)
             except ResponseValidationError:
                 for index, row in enumerate(rows):
                     self._build(build, row, number, index)

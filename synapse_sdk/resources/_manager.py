@@ -112,6 +112,7 @@ class BaseManager(Generic[R]):
         self._scope = dict(scope or {})
         self._structure = ctx.converter.get_structure_hook(self.resource)
         self._lazy = plan_for(self.resource).lazy
+        self._lazy_page = self._lazy.page
 
     def __repr__(self) -> str:
         scope = f" scope={self._scope}" if self._scope else ""
@@ -127,6 +128,12 @@ class BaseManager(Generic[R]):
         its fields converted on first read (``synapse_sdk._converter._lazy``)."""
         obj: R = self._lazy(row, self)
         return obj
+
+    def build_page(self, rows: list[Any]) -> list[R]:
+        """:meth:`build` for every row of a listing page, the shape checked column by column
+        (a page that fails the check is built row by row, whose error names the field)."""
+        objs: list[R] = self._lazy_page(rows, self)
+        return objs
 
     def scoped(self, **scope: object) -> Self:
         """A copy of this manager whose listings and creations are limited to ``scope``."""

@@ -53,6 +53,9 @@ class FakeSource:
         task: Task = plan_for(Task).build(row)
         return task
 
+    def build_page(self, rows: list[Any]) -> list[Task]:
+        return [self.build(row) for row in rows]
+
 
 def test_lazy_until_evaluated_and_repr_does_no_io() -> None:
     source = FakeSource(25)

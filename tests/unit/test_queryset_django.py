@@ -75,6 +75,9 @@ class Source:
         task: Task = plan_for(Task).build(row)
         return task
 
+    def build_page(self, rows: list[Any]) -> list[Task]:
+        return [self.build(row) for row in rows]
+
 
 # -- item 1: count() and exists() ask the server unless the rows are cached ------------------
 

@@ -101,6 +101,9 @@ class Rows:
         task: Task = plan_for(Task).build(row)
         return task
 
+    def build_page(self, rows: list[Any]) -> list[Task]:
+        return [self.build(row) for row in rows]
+
 
 def test_a_queryset_pickles_its_query_not_its_results() -> None:
     qs = (
