@@ -2,7 +2,8 @@
 
 Run: ``python bench/listing.py [--quick] [--big] [--strict] [--client-only] [--official PYTHON]``.
 
-What is measured, all in one run (medians of ``--repeat`` interleaved runs, default 5):
+What is measured, all in one run (medians of ``--repeat`` interleaved runs, default 7; ratios
+are the median of the rounds' ratios):
 
 1. Listing every task of a project (20,000; ``--quick``: 2,000) at page sizes 100 and 1,000
    through raw urllib3 + ``json.loads`` following ``next`` links, the seed API
@@ -432,7 +433,7 @@ def sizes(args: argparse.Namespace) -> Sizes:
         get_requests=1000,
         latency_rows=5000,
         local_latency_rows=5000,
-        repeat=5,
+        repeat=7,
     )
 
 
@@ -466,9 +467,9 @@ def listing_local(
 OFFICIAL_SCRIPT = r"""
 import sys, time
 from synapse_sdk.clients.backend import BackendClient
-url, token, project, size, n, repeat = sys.argv[1:7]
+mode, url, token, project, size, n, repeat = sys.argv[1:8]
 client = BackendClient(url, token)  # the official constructor: (base_url, access_token)
-def run():
+def run_list():
     rows = client.list_tasks(params={"project": int(project), "page_size": int(size)},
                              list_all=True)
     if isinstance(rows, tuple):  # the official list_all answers (generator, count)
@@ -477,34 +478,72 @@ def run():
     for _row in rows:
         count += 1
     return count
+def run_get():
+    ids = [int(i) for i in size.split(",")]
+    for pk in ids:
+        if client.get_task(pk)["id"] != pk:
+            raise SystemExit(f"get_task({pk}) returned another task")
+    return len(ids)
+run = run_list if mode == "list" else run_get
 run()
+print(sys.version.split()[0])
 for _ in range(int(repeat)):
     cpu = time.process_time()
     count = run()
     cpu = time.process_time() - cpu
     if count != int(n):
-        raise SystemExit(f"official client listed {count} rows, expected {n}")
+        raise SystemExit(f"official client returned {count} items, expected {n}")
     print(cpu / count)
 """
 
 
+@dataclass
+class Official:
+    """Per-item CPU of the official client (its own process and virtualenv)."""
+
+    cpu: list[float]
+    python: str = ""
+    why_not: str = ""
+
+    @property
+    def us(self) -> float:
+        return statistics.median(self.cpu) * 1e6
+
+
 def official_cpu(
-    python: str, url: str, token: str, project: int, size: int, n: int, repeat: int
-) -> tuple[list[float], str]:
-    """Per-row CPU of the official client's ``list_tasks(list_all=True)`` (its own process,
-    its own virtualenv: ``python``), or ``([], why not)``."""
+    python: str, url: str, token: str, mode: str, arg: str, n: int, repeat: int, project: int = 0
+) -> Official:
+    """Per-item CPU of the official client's ``list_tasks(list_all=True)`` (``mode="list"``,
+    ``arg`` the page size) or ``get_task(id)`` (``mode="get"``, ``arg`` the comma-joined ids),
+    run by ``python`` (the interpreter of a virtualenv that has it)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    args = [python, "-c", OFFICIAL_SCRIPT, url, token, str(project), str(size), str(n)]
+    args = [python, "-c", OFFICIAL_SCRIPT, mode, url, token, str(project), arg, str(n)]
     try:
         done = subprocess.run(
             [*args, str(repeat)], capture_output=True, text=True, timeout=600, env=env, cwd="/"
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        return [], f"could not run {python}: {exc}"
+        return Official([], why_not=f"could not run {python}: {exc}")
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return [], f"{python} failed: {last[:160]}"
-    return [float(line) for line in done.stdout.split()], ""
+        return Official([], why_not=f"{python} failed: {last[:160]}")
+    version, *lines = done.stdout.split()
+    return Official([float(line) for line in lines], python=version)
+
+
+def decoder_name() -> str:
+    """The JSON decoder the SDK uses for answers (the ``fast`` extra: msgspec)."""
+    try:
+        from synapse_sdk._http import _json
+    except ImportError:
+        return "json (standard library)"
+    return str(getattr(_json, "DECODER", "json"))
+
+
+def paired(raw: Series, other: Series) -> float:
+    """The median over rounds of raw's CPU per item / ``other``'s in the same round (each round
+    runs every case back to back, so a slow spell of the machine hits both sides of a ratio)."""
+    return statistics.median(r / o for r, o in zip(raw.cpu, other.cpu, strict=True))
 
 
 def listing_table(
@@ -516,7 +555,7 @@ def listing_table(
     n: int,
     repeat: int,
     official: str | None,
-) -> None:
+) -> dict[str, Series]:
     """Raw, seed (default settings and prefetch 0), typed (prefetch 0) and, when an official
     client is at hand, the official client: per-row client CPU, medians of ``repeat``
     interleaved runs."""
@@ -535,14 +574,16 @@ def listing_table(
     series = interleaved(cases, n, repeat)
     default.close()
     sequential.close()
-    off: dict[int, list[float]] = {}
+    off: dict[int, Official] = {}
     note = "no official client (--official PYTHON names its interpreter)"
     if official:
         for size in (100, 1000):
-            off[size], note = official_cpu(official, url, token, project, size, n, repeat)
-            if not off[size]:
+            got = official_cpu(official, url, token, "list", str(size), n, repeat, project)
+            if not got.cpu:
+                note = got.why_not
                 off.clear()
                 break
+            off[size] = got
     names = {
         "raw": "raw urllib3 + json.loads",
         "seed": "seed list_all (default prefetch)",
@@ -551,21 +592,22 @@ def listing_table(
     }
     rep.out(
         f"\n[{where}] listing {n:,} tasks: client CPU per row, median of {repeat} interleaved "
-        "runs (ratio: raw / this)"
+        "runs (ratio: raw / this, the median of the rounds' ratios)"
     )
     rep.out(f"  {'page size':<36}{'100':>16}{'1,000':>16}")
     for way, name in names.items():
         cells = ""
         for size in (100, 1000):
             us = series[f"{way}{size}"].cpu_us
-            cells += f"{us:>8.2f} us ({series[f'raw{size}'].cpu_us / us:.2f})"
+            ratio = paired(series[f"raw{size}"], series[f"{way}{size}"])
+            cells += f"{us:>8.2f} us ({ratio:.2f})"
         rep.out(f"  {name:<36}{cells}")
     if off:
         cells = ""
         for size in (100, 1000):
-            us = statistics.median(off[size]) * 1e6
-            cells += f"{us:>8.2f} us ({series[f'raw{size}'].cpu_us / us:.2f})"
+            cells += f"{off[size].us:>8.2f} us ({series[f'raw{size}'].cpu_us / off[size].us:.2f})"
         rep.out(f"  {'official client (dicts)':<36}{cells}")
+        rep.out(f"    (the official client ran on Python {off[100].python}, in its own process)")
     else:
         rep.out(f"  official client: skipped, {note}")
     rep.out(
@@ -576,27 +618,88 @@ def listing_table(
         )
     )
     for size in (100, 1000):
-        raw = series[f"raw{size}"].cpu_us
+        raw = series[f"raw{size}"]
         rep.target(
-            f"typed/raw CPU, page size {size} ({where})", raw / series[f"typed{size}"].cpu_us, 0.8
+            f"typed/raw CPU, page size {size} ({where})", paired(raw, series[f"typed{size}"]), 0.8
         )
         rep.target(
             f"seed default/raw CPU, page size {size} ({where})",
-            raw / series[f"seed{size}"].cpu_us,
+            paired(raw, series[f"seed{size}"]),
             0.9,
         )
         if off:
-            official_us = statistics.median(off[size]) * 1e6
             for way in ("typed", "seed"):
                 rep.target(
                     f"{way} vs official CPU, page size {size} ({where})",
-                    official_us / series[f"{way}{size}"].cpu_us,
+                    off[size].us / series[f"{way}{size}"].cpu_us,
                     1.5,
                 )
+    return series
+
+
+def _fresh_page(body: bytes, loads: Callable[[bytes], Any]) -> list[Any]:
+    rows: list[Any] = loads(body)["results"]
+    return rows
+
+
+def _best(fn: Callable[[], Any], n: int) -> float:
+    """The best of 7 runs of 5 calls of ``fn``: CPU microseconds per row of ``n``."""
+    runs = []
+    for _ in range(7):
+        cpu = time.process_time()
+        for _ in range(5):
+            fn()
+        runs.append((time.process_time() - cpu) / 5 / n * 1e6)
+    return min(runs)
+
+
+def breakdown(rep: Report, url: str, token: str, project: int, series: dict[str, Series]) -> None:
+    """Where the client's time goes per row: decoding (the standard library's and the SDK's
+    decoder), building typed objects, and the rest of a raw listing (HTTP, urllib3), measured
+    in this process on the first page of each size (best of 7 runs of 5)."""
+    from synapse_sdk._http._response import Response
+
+    headers = {TOKEN_HEADER: f"Token {token}"}
+    pool = urllib3.connection_from_url(url, maxsize=1)
+    client = BackendClient(url, api_token=token, prefetch=0)
+    rep.out("\n[snapshot] where the time goes, client CPU per row (best of 7 x 5 page decodes)")
+    rep.out(f"  {'page size':<44}{'100':>10}{'1,000':>10}")
+    cells: dict[str, list[float]] = {}
+    try:
+        for size in (100, 1000):
+            body = pool.request(
+                "GET", f"/sdk/tasks/?project={project}&page_size={size}", headers=headers
+            ).data
+            answer = Response(200, {"Content-Type": "application/json"}, body, "GET", url, "")
+            n = len(json.loads(body)["results"])
+
+            stdlib = _best(lambda body=body: json.loads(body), n)
+            sdk = _best(answer.json, n)
+            build_page = client.tasks.build_page
+            built = _best(lambda b=body, f=build_page: f(_fresh_page(b, json.loads)), n) - stdlib
+            raw = series[f"raw{size}"].cpu_us
+            for name, value in (
+                ("json.loads", stdlib),
+                (f"the SDK's decoder ({decoder_name()})", sdk),
+                ("building typed objects (page build)", built),
+                ("the rest of a raw listing (HTTP, urllib3)", raw - stdlib),
+            ):
+                cells.setdefault(name, []).append(value)
+    finally:
+        pool.close()
+        client.close()
+    for name, values in cells.items():
+        rep.out(f"  {name:<44}" + "".join(f"{v:>7.2f} us" for v in values))
 
 
 def single_get(
-    rep: Report, where: str, url: str, token: str, ids: Sequence[int], repeat: int
+    rep: Report,
+    where: str,
+    url: str,
+    token: str,
+    ids: Sequence[int],
+    repeat: int,
+    official: str | None = None,
 ) -> None:
     client = BackendClient(url, api_token=token, prefetch=0)
     cases: list[tuple[str, Callable[[], int]]] = [
@@ -611,15 +714,24 @@ def single_get(
     raw, seed, typed = (series[k] for k in ("raw", "seed", "typed"))
     rep.out(
         f"\n[{where}] GET tasks/<id>/, {len(ids):,} requests: client CPU per request, "
-        f"median of {repeat} (ratio: raw / this)"
+        f"median of {repeat} (ratio: raw / this, the median of the rounds' ratios)"
     )
     rep.out(f"  raw urllib3 + json.loads        {raw.cpu_us:>7.1f} us   wall {raw.wall_us:.1f} us")
     for name, s in (("seed client.get_task(id)", seed), ("typed client.tasks.get(id)", typed)):
         rep.out(
-            f"  {name:<30}  {s.cpu_us:>7.1f} us   wall {s.wall_us:.1f} us   "
-            f"{raw.cpu_us / s.cpu_us:.2f}x"
+            f"  {name:<30}  {s.cpu_us:>7.1f} us   wall {s.wall_us:.1f} us   {paired(raw, s):.2f}x"
         )
-    rep.target(f"tasks.get CPU vs raw ({where})", raw.cpu_us / typed.cpu_us, 0.9)
+    if official:
+        arg = ",".join(str(pk) for pk in ids)
+        got = official_cpu(official, url, token, "get", arg, len(ids), repeat)
+        if got.cpu:
+            rep.out(
+                f"  {'official client.get_task(id)':<30}  {got.us:>7.1f} us   "
+                f"{raw.cpu_us / got.us:.2f}x   (Python {got.python})"
+            )
+        else:
+            rep.out(f"  official client: skipped, {got.why_not}")
+    rep.target(f"tasks.get CPU vs raw ({where})", paired(raw, typed), 0.9)
 
 
 def _count_windowed(rows: Any) -> tuple[int, bool]:
@@ -746,6 +858,7 @@ def main() -> int:
     )
     rep.out(f"source: {source_state()}")
     rep.out(f"client and snapshot server processes: {_pin(cpu)}")
+    rep.out(f"the SDK's JSON decoder: {decoder_name()}")
     official = args.official if os.path.exists(args.official) else None
 
     with LocalBackend(seed="demo") as backend:
@@ -769,8 +882,11 @@ def main() -> int:
     )
     with SnapshotServer(spec) as snap:
         rep.out("\nsnapshot server: its own process, pre-built answers, keep-alive")
-        listing_table(rep, "snapshot", snap.url, token, project, size.rows, size.repeat, official)
-        single_get(rep, "snapshot", snap.url, token, ids, size.repeat)
+        table = listing_table(
+            rep, "snapshot", snap.url, token, project, size.rows, size.repeat, official
+        )
+        breakdown(rep, snap.url, token, project, table)
+        single_get(rep, "snapshot", snap.url, token, ids, size.repeat, official)
         memory(rep, snap, counts)
     spec = ServerSpec(
         token, {project: (templates, size.latency_rows)}, (100,), latency=LATENCY, cpu=cpu

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -29,6 +28,7 @@ from synapse_sdk._http._body import (
     read_body,
 )
 from synapse_sdk._http._multipart import Multipart, RawBody
+from synapse_sdk._http._request_id import request_id
 from synapse_sdk._http._response import Response, build_status_error
 from synapse_sdk._http._retry import RetryPolicy
 from synapse_sdk._http._timeout import Timeout
@@ -50,6 +50,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("synapse_sdk.http")
+
+#: What urllib3 makes of ``retries=False`` on every call, made once: the loop retries, not urllib3
+#: (a Retry is immutable: ``increment`` returns a new one).
+_NO_RETRIES = urllib3.Retry(False, redirect=False)
 
 T = TypeVar("T")
 
@@ -182,7 +186,7 @@ def send(
 ) -> Response:
     """Send one API call with retries (see :meth:`Session.request`)."""
     headers["User-Agent"] = headers.get("User-Agent", session.user_agent)
-    headers["X-Request-ID"] = uuid.uuid4().hex
+    headers["X-Request-ID"] = request_id()
     if isinstance(payload, Multipart):
         headers["Content-Length"] = str(payload.content_length)
     deadline_at = None if timeout.deadline is None else session.clock() + timeout.deadline
@@ -248,7 +252,7 @@ def run(session: Session, call: Call, opener: Opener, target: str, read: Reader[
                 target,
                 body=cast(Any, data),
                 headers=call.headers,
-                retries=False,
+                retries=_NO_RETRIES,
                 redirect=False,
                 preload_content=False,
                 decode_content=False,

@@ -13,7 +13,6 @@ watchdog from the first connect until the body is read or the stream is closed.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -24,6 +23,7 @@ from synapse_sdk._exceptions import HTTPError
 from synapse_sdk._http import _attempt
 from synapse_sdk._http._attempt import Buffered, Call, decode_answer, finish_attempt, self_delimited
 from synapse_sdk._http._body import MAX_ERROR_BYTES, read_body, set_read_timeout
+from synapse_sdk._http._request_id import request_id
 from synapse_sdk._http._timeout import Timeout
 from synapse_sdk._http._transport import map_error, remaining_time
 from synapse_sdk._http._urls import parse_server_url
@@ -186,7 +186,7 @@ def open_download(
         HTTPError: A non-2xx final status, or more than ``MAX_REDIRECTS`` redirects.
         TransportError: Connection failures or timeouts after the retries.
     """
-    headers.setdefault("X-Request-ID", uuid.uuid4().hex)
+    headers.setdefault("X-Request-ID", request_id())
     deadline_at = None if timeout.deadline is None else session.clock() + timeout.deadline
     redirects = 0
     while True:

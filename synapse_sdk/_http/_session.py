@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from synapse_sdk._http._logfilter import install_urllib3_redaction
 from synapse_sdk._http._multipart import Multipart
 from synapse_sdk._http._options import check_option, picklable_or
 from synapse_sdk._http._pools import PoolHolder
+from synapse_sdk._http._request_id import request_id
 from synapse_sdk._http._response import Response
 from synapse_sdk._http._retry import IDEMPOTENT_METHODS, RetryBudget, RetryPolicy
 from synapse_sdk._http._sentinel import UNSET, Unset
@@ -387,7 +387,7 @@ class Session:
                 ) from None
         else:
             target = join_url(self.base_url, url)
-        call_headers = {"User-Agent": self.user_agent, "X-Request-ID": uuid.uuid4().hex}
+        call_headers = {"User-Agent": self.user_agent, "X-Request-ID": request_id()}
         if headers:
             call_headers.update(check_headers(headers, "download headers"))
         if timeout is None:

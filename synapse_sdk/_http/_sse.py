@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 import zlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -47,6 +46,7 @@ from synapse_sdk._exceptions import (
 from synapse_sdk._http import _attempt
 from synapse_sdk._http._attempt import Call, finish_attempt
 from synapse_sdk._http._body import MAX_ERROR_BYTES, READ_BLOCK, read_body, set_read_timeout
+from synapse_sdk._http._request_id import request_id
 from synapse_sdk._http._response import Response, build_status_error
 from synapse_sdk._http._retry import RetryPolicy
 from synapse_sdk._http._sse_parse import SeenIds, SSEEvent, SSEParser
@@ -188,7 +188,7 @@ def _run(
             "Accept": "text/event-stream",
             "Cache-Control": "no-cache",
             "User-Agent": session.user_agent,
-            "X-Request-ID": uuid.uuid4().hex,
+            "X-Request-ID": request_id(),
         }
         if last_id is not None:
             headers["Last-Event-ID"] = last_id

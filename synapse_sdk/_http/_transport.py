@@ -90,11 +90,24 @@ def _cap(limit: float | None, remaining: float | None) -> float | None:
     return remaining if limit is None else min(limit, remaining)
 
 
+#: urllib3 Timeouts of the configured limits, while no deadline is near (urllib3 clones the
+#: one it is given, so one object serves every call; bounded, as the limits are few).
+_UNCAPPED: dict[tuple[float | None, float | None], urllib3.Timeout] = {}
+
+
 def attempt_timeout(
     connect: float | None, read: float | None, remaining: float | None
 ) -> urllib3.Timeout:
     """The socket timeouts for one attempt: the configured ones, never past the deadline."""
-    return urllib3.Timeout(connect=_cap(connect, remaining), read=_cap(read, remaining))
+    capped = (_cap(connect, remaining), _cap(read, remaining))
+    if capped != (connect, read):
+        return urllib3.Timeout(connect=capped[0], read=capped[1])
+    timeout = _UNCAPPED.get(capped)
+    if timeout is None:
+        timeout = urllib3.Timeout(connect=connect, read=read)
+        if len(_UNCAPPED) < 64:
+            _UNCAPPED[capped] = timeout
+    return timeout
 
 
 def map_error(
