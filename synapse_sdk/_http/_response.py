@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from synapse_sdk._exceptions import HTTPError, RateLimitError, ResponseDecodeError, error_for_status
+from synapse_sdk._http._json import loads
 from synapse_sdk._http._urls import redact_url
 
 __all__ = ["MESSAGE_LIMIT", "Response", "build_status_error", "is_json_type"]
@@ -41,16 +42,6 @@ def _charset(content_type: str) -> str:
                 return "utf-8"
             return info.name
     return "utf-8"
-
-
-def _loads(content: bytes) -> Any:
-    """``json.loads`` whose every failure is a ValueError (deep nesting raises RecursionError)."""
-    try:
-        return jsonlib.loads(content)
-    except RecursionError:
-        raise ValueError(
-            "the JSON is nested too deeply to parse (more levels than Python's recursion limit)"
-        ) from None
 
 
 def is_json_type(content_type: str) -> bool:
@@ -119,7 +110,7 @@ class Response:
         if ctype and not is_json_type(ctype):
             raise self._decode_error(f"expected JSON but got content type {ctype!r}")
         try:
-            return _loads(self.content)
+            return loads(self.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise self._decode_error(
                 f"malformed or truncated JSON ({len(self.content)} bytes, content type "
@@ -144,7 +135,7 @@ def _parse_error_body(response: Response) -> Any:
     ctype = response.content_type
     if not ctype or is_json_type(ctype):
         try:
-            return _loads(response.content)
+            return loads(response.content)
         except (ValueError, UnicodeDecodeError):
             pass
     return response.text()
