@@ -331,15 +331,25 @@ def timed(fn: Callable[[], int], expected: int) -> tuple[float, float]:
 
 
 def interleaved(
-    cases: Sequence[tuple[str, Callable[[], int]]], expected: int, repeat: int
+    cases: Sequence[tuple[str, Callable[[], int]]],
+    expected: int,
+    repeat: int,
+    external: Sequence[tuple[str, Callable[[], float]]] = (),
 ) -> dict[str, Series]:
-    """Run every case once per round, ``repeat`` rounds (noise hits all cases alike)."""
-    series = {label: Series(label) for label, _ in cases}
+    """Run every case once per round, ``repeat`` rounds (noise hits all cases alike).
+
+    ``external`` cases run in another process and return their own CPU seconds per item (the
+    official client's); they take their turn in every round too."""
+    series = {label: Series(label) for label, _ in [*cases, *external]}
     for _ in range(repeat):
         for label, fn in cases:
             rate, cpu = timed(fn, expected)
             series[label].rates.append(rate)
             series[label].cpu.append(cpu)
+        for label, measure in external:
+            start = time.perf_counter()
+            series[label].cpu.append(measure())
+            series[label].rates.append(expected / (time.perf_counter() - start))
     return series
 
 
@@ -467,68 +477,88 @@ def listing_local(
 OFFICIAL_SCRIPT = r"""
 import sys, time
 from synapse_sdk.clients.backend import BackendClient
-mode, url, token, project, size, n, repeat = sys.argv[1:8]
+url, token = sys.argv[1:3]
 client = BackendClient(url, token)  # the official constructor: (base_url, access_token)
-def run_list():
-    rows = client.list_tasks(params={"project": int(project), "page_size": int(size)},
-                             list_all=True)
+def run_list(project, size):
+    rows = client.list_tasks(params={"project": project, "page_size": size}, list_all=True)
     if isinstance(rows, tuple):  # the official list_all answers (generator, count)
         rows = rows[0]
     count = 0
     for _row in rows:
         count += 1
     return count
-def run_get():
-    ids = [int(i) for i in size.split(",")]
+def run_get(ids):
     for pk in ids:
         if client.get_task(pk)["id"] != pk:
             raise SystemExit(f"get_task({pk}) returned another task")
     return len(ids)
-run = run_list if mode == "list" else run_get
-run()
-print(sys.version.split()[0])
-for _ in range(int(repeat)):
+print(sys.version.split()[0], flush=True)
+for line in sys.stdin:  # "list PROJECT SIZE" or "get ID,ID,..."; answers "COUNT CPU_SECONDS"
+    mode, *args = line.split()
     cpu = time.process_time()
-    count = run()
-    cpu = time.process_time() - cpu
-    if count != int(n):
-        raise SystemExit(f"official client returned {count} items, expected {n}")
-    print(cpu / count)
+    if mode == "list":
+        count = run_list(int(args[0]), int(args[1]))
+    else:
+        count = run_get([int(i) for i in args[0].split(",")])
+    print(count, time.process_time() - cpu, flush=True)
 """
 
 
-@dataclass
 class Official:
-    """Per-item CPU of the official client (its own process and virtualenv)."""
+    """The official client in its own process (its own virtualenv's ``python``), run on
+    command so that its runs interleave with the SDK's: ``list(project, size)`` and
+    ``get(ids)`` return its CPU seconds per item."""
 
-    cpu: list[float]
-    python: str = ""
-    why_not: str = ""
-
-    @property
-    def us(self) -> float:
-        return statistics.median(self.cpu) * 1e6
-
-
-def official_cpu(
-    python: str, url: str, token: str, mode: str, arg: str, n: int, repeat: int, project: int = 0
-) -> Official:
-    """Per-item CPU of the official client's ``list_tasks(list_all=True)`` (``mode="list"``,
-    ``arg`` the page size) or ``get_task(id)`` (``mode="get"``, ``arg`` the comma-joined ids),
-    run by ``python`` (the interpreter of a virtualenv that has it)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    args = [python, "-c", OFFICIAL_SCRIPT, mode, url, token, str(project), arg, str(n)]
-    try:
-        done = subprocess.run(
-            [*args, str(repeat)], capture_output=True, text=True, timeout=600, env=env, cwd="/"
+    def __init__(self, python: str, url: str, token: str) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        self._process = subprocess.Popen(
+            [python, "-c", OFFICIAL_SCRIPT, url, token],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd="/",
         )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return Official([], why_not=f"could not run {python}: {exc}")
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return Official([], why_not=f"{python} failed: {last[:160]}")
-    version, *lines = done.stdout.split()
-    return Official([float(line) for line in lines], python=version)
+        self.python = self._answer()
+
+    def _answer(self) -> str:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            assert self._process.stderr is not None
+            last = (self._process.stderr.read().strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(last[:160])
+        return line.strip()
+
+    def _run(self, command: str, expected: int) -> float:
+        assert self._process.stdin is not None
+        self._process.stdin.write(command + "\n")
+        self._process.stdin.flush()
+        count, cpu = self._answer().split()
+        if int(count) != expected:
+            raise SystemExit(f"the official client returned {count} items, expected {expected}")
+        return float(cpu) / expected
+
+    def list(self, project: int, size: int, n: int) -> float:
+        return self._run(f"list {project} {size}", n)
+
+    def get(self, ids: Sequence[int]) -> float:
+        return self._run("get " + ",".join(map(str, ids)), len(ids))
+
+    def close(self) -> None:
+        self._process.kill()
+        self._process.wait(timeout=10)
+
+
+def start_official(python: str | None, url: str, token: str) -> tuple[Official | None, str]:
+    """The official client's process, or None and why not."""
+    if python is None:
+        return None, "no official client (--official PYTHON names its interpreter)"
+    try:
+        return Official(python, url, token), ""
+    except (OSError, RuntimeError) as exc:
+        return None, f"{python} failed: {exc}"
 
 
 def decoder_name() -> str:
@@ -569,21 +599,23 @@ def listing_table(
             (f"seed0-{size}", lambda s=size: list_seed(sequential, project, s)),
             (f"typed{size}", lambda s=size: list_typed(sequential, project, s)),
         ]
-    for _label, fn in cases:  # warm-up: connections, converter plans, imports
-        fn()
-    series = interleaved(cases, n, repeat)
-    default.close()
-    sequential.close()
-    off: dict[int, Official] = {}
-    note = "no official client (--official PYTHON names its interpreter)"
-    if official:
-        for size in (100, 1000):
-            got = official_cpu(official, url, token, "list", str(size), n, repeat, project)
-            if not got.cpu:
-                note = got.why_not
-                off.clear()
-                break
-            off[size] = got
+    process, note = start_official(official, url, token)
+    external: list[tuple[str, Callable[[], float]]] = []
+    if process is not None:
+        external = [
+            (f"official{size}", lambda s=size: process.list(project, s, n)) for size in (100, 1000)
+        ]
+    try:
+        for _label, fn in cases:  # warm-up: connections, converter plans, imports
+            fn()
+        for _label, measure in external:
+            measure()
+        series = interleaved(cases, n, repeat, external)
+    finally:
+        default.close()
+        sequential.close()
+        if process is not None:
+            process.close()
     names = {
         "raw": "raw urllib3 + json.loads",
         "seed": "seed list_all (default prefetch)",
@@ -602,12 +634,13 @@ def listing_table(
             ratio = paired(series[f"raw{size}"], series[f"{way}{size}"])
             cells += f"{us:>8.2f} us ({ratio:.2f})"
         rep.out(f"  {name:<36}{cells}")
-    if off:
+    if process is not None:
         cells = ""
         for size in (100, 1000):
-            cells += f"{off[size].us:>8.2f} us ({series[f'raw{size}'].cpu_us / off[size].us:.2f})"
+            off = series[f"official{size}"]
+            cells += f"{off.cpu_us:>8.2f} us ({paired(series[f'raw{size}'], off):.2f})"
         rep.out(f"  {'official client (dicts)':<36}{cells}")
-        rep.out(f"    (the official client ran on Python {off[100].python}, in its own process)")
+        rep.out(f"    (the official client ran on Python {process.python}, in its own process)")
     else:
         rep.out(f"  official client: skipped, {note}")
     rep.out(
@@ -627,11 +660,11 @@ def listing_table(
             paired(raw, series[f"seed{size}"]),
             0.9,
         )
-        if off:
+        if process is not None:
             for way in ("typed", "seed"):
                 rep.target(
                     f"{way} vs official CPU, page size {size} ({where})",
-                    off[size].us / series[f"{way}{size}"].cpu_us,
+                    paired(series[f"official{size}"], series[f"{way}{size}"]),
                     1.5,
                 )
     return series
@@ -700,10 +733,20 @@ def single_get(
         ("seed", lambda: get_seed(client, ids)),
         ("typed", lambda: get_typed(client, ids)),
     ]
-    for _label, fn in cases:
-        fn()
-    series = interleaved(cases, len(ids), repeat)
-    client.close()
+    process, note = start_official(official, url, token)
+    external: list[tuple[str, Callable[[], float]]] = []
+    if process is not None:
+        external = [("official", lambda: process.get(ids))]
+    try:
+        for _label, fn in cases:
+            fn()
+        for _label, measure in external:
+            measure()
+        series = interleaved(cases, len(ids), repeat, external)
+    finally:
+        client.close()
+        if process is not None:
+            process.close()
     raw, seed, typed = (series[k] for k in ("raw", "seed", "typed"))
     rep.out(
         f"\n[{where}] GET tasks/<id>/, {len(ids):,} requests: client CPU per request, "
@@ -714,16 +757,15 @@ def single_get(
         rep.out(
             f"  {name:<30}  {s.cpu_us:>7.1f} us   wall {s.wall_us:.1f} us   {paired(raw, s):.2f}x"
         )
-    if official:
-        arg = ",".join(str(pk) for pk in ids)
-        got = official_cpu(official, url, token, "get", arg, len(ids), repeat)
-        if got.cpu:
-            rep.out(
-                f"  {'official client.get_task(id)':<30}  {got.us:>7.1f} us   "
-                f"{raw.cpu_us / got.us:.2f}x   (Python {got.python})"
-            )
-        else:
-            rep.out(f"  official client: skipped, {got.why_not}")
+    if process is not None:
+        off = series["official"]
+        rep.out(
+            f"  {'official client.get_task(id)':<30}  {off.cpu_us:>7.1f} us   "
+            f"{paired(raw, off):.2f}x   (Python {process.python}; typed vs official "
+            f"{paired(off, typed):.2f}x)"
+        )
+    else:
+        rep.out(f"  official client: skipped, {note}")
     rep.target(f"tasks.get CPU vs raw ({where})", paired(raw, typed), 0.9)
 
 
