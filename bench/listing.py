@@ -682,9 +682,9 @@ def _best(fn: Callable[[], Any], n: int) -> float:
 
 
 def breakdown(rep: Report, url: str, token: str, project: int, series: dict[str, Series]) -> None:
-    """Where the client's time goes per row of a typed listing (prefetch 0): the decoders are
-    timed here on the first page of each size (best of 7 x 5); the other parts are differences
-    of the listing table's medians (so they carry its noise)."""
+    """Where the client's time goes per row of a typed listing (prefetch 0), next to the raw
+    listing's: the decoders are timed here on the first page of each size (best of 7 x 5); the
+    other parts are differences of the listing table's medians (so they carry its noise)."""
     from synapse_sdk._http._response import Response
 
     headers = {TOKEN_HEADER: f"Token {token}"}
@@ -700,22 +700,21 @@ def breakdown(rep: Report, url: str, token: str, project: int, series: dict[str,
             stdlib = _best(lambda body=body: json.loads(body), n)
             sdk = _best(answer.json, n)
             raw, seed0, typed = (series[f"{w}{size}"].cpu_us for w in ("raw", "seed0-", "typed"))
-            http = raw - stdlib
             for name, value in (
-                ("HTTP: urllib3 and http.client (raw - json.loads)", http),
-                ("json.loads (the raw listing's decoder)", stdlib),
+                ("HTTP and the SDK's request/page work (seed - decoder)", seed0 - sdk),
                 (f"the SDK's decoder ({decoder_name()})", sdk),
-                ("the SDK's request and page handling", seed0 - http - sdk),
-                ("typed objects (typed - seed, prefetch 0)", typed - seed0),
-                ("typed listing in all", typed),
+                ("typed objects (typed - seed, both prefetch 0)", typed - seed0),
+                ("= typed listing", typed),
+                ("raw listing: HTTP (raw - json.loads)", raw - stdlib),
+                ("raw listing: json.loads", stdlib),
             ):
                 cells.setdefault(name, []).append(value)
     finally:
         pool.close()
     rep.out("\n[snapshot] where the time of a typed listing goes, client CPU per row")
-    rep.out(f"  {'page size':<52}{'100':>10}{'1,000':>10}")
+    rep.out(f"  {'page size':<56}{'100':>10}{'1,000':>10}")
     for name, values in cells.items():
-        rep.out(f"  {name:<52}" + "".join(f"{v:>7.2f} us" for v in values))
+        rep.out(f"  {name:<56}" + "".join(f"{v:>7.2f} us" for v in values))
 
 
 def single_get(
