@@ -6,11 +6,10 @@ for the standard library); a counting wrapper proves msgspec really answered.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import msgspec
 import pytest
+from json_support import Spy, same
 
 from synapse_sdk._http import _json
 from synapse_sdk.clients.backend import BackendClient
@@ -28,37 +27,6 @@ TRICKY: dict[str, Any] = {
     "text": 'caf\u00e9 \u2603 \U0001f600 \x00 \u2028 "q" \\',
     "nested": [[1, [2.5, None, True]], {"": False, "b": 1, "a": 2}],
 }
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equal with equal types all the way down (True != 1, 1.0 != 1, -0.0 != 0.0, key order)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return len(a) == len(b) and all(
-            same(ka, kb) and same(va, vb)
-            for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
-        )
-    return bool(a == b)
-
-
-class Spy:
-    def __init__(self) -> None:
-        self.calls = 0
-        self.refused = 0
-        self.decode = msgspec.json.Decoder().decode
-
-    def __call__(self, content: bytes) -> Any:
-        self.calls += 1
-        try:
-            return self.decode(content)
-        except Exception:
-            self.refused += 1
-            raise
 
 
 def read_everything(client: BackendClient, project: int, task: int) -> dict[str, Any]:

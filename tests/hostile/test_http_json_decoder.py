@@ -14,30 +14,15 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 import pytest
 from hostile_server import Conn, HostileServer, Request, head_bytes, task_json
+from json_support import Spy
 
 from synapse_sdk import ResponseDecodeError, Timeout, ValidationError
 from synapse_sdk._http import _json
 from synapse_sdk.clients.backend import BackendClient
 
 BOM = b"\xef\xbb\xbf"
-
-
-class Spy:
-    def __init__(self) -> None:
-        self.calls = 0
-        self.refused = 0
-        self.decode = msgspec.json.Decoder().decode
-
-    def __call__(self, content: bytes) -> Any:
-        self.calls += 1
-        try:
-            return self.decode(content)
-        except Exception:
-            self.refused += 1
-            raise
 
 
 @pytest.fixture(params=["msgspec", "json"])

@@ -9,26 +9,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_lazy_rows import ROW
 
 from synapse_sdk._converter import plan_for
 from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.resources import DataCollection, Task
 
-ROW: dict[str, Any] = {
-    "id": 7,
-    "project": 1,
-    "data_unit": 3,
-    "workshop": None,
-    "meta": {"k": [1, 2]},
-    "data": {"annotations": []},
-    "status": "pending",
-    "is_discarded": False,
-    "tags": [1],
-    "assignments": [],
-    "created": "2026-11-27T20:45:44.123456Z",
-    "modified": "2026-11-27T20:45:44+00:00",
-}
 COLLECTION: dict[str, Any] = {
     "id": 1,
     "name": "c",
