@@ -148,6 +148,7 @@ class _Walk:
                 switch = window and self.waiting(consumed)
                 link = self.link(env, verify=switch or ahead is not None)
                 number = env.number + 1
+                del env  # the delivered page is not held while the next one is fetched
                 if switch:
                     window = False
                     last = self.last_page()

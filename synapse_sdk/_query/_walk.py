@@ -101,7 +101,11 @@ class PageWalk(Generic[R]):
                 raise
             if loader is not None:
                 loader.fill(built)
+            del rows
             yield from built
+            # Drop the page before the next one is fetched: its objects die young (fewer and
+            # cheaper garbage-collector passes) and at most one page is held at a time.
+            del built
 
     def _page_slices(self, progress: ProgressLike = None) -> Iterator[tuple[int, list[Any]]]:
         """``(page number, rows)`` of every page of the slice, in order (the walk delivers
@@ -120,6 +124,7 @@ class PageWalk(Generic[R]):
                 rows = envelope.results
                 yield envelope.number, rows
                 done += len(rows)
+                del envelope, rows  # not held while the next page is fetched
                 if bar is not None:
                     bar.update(done)
         finally:

@@ -130,3 +130,32 @@ def test_listing_pages_with_partial_and_expanded_rows(
     assert [t.id for t in tasks] == [7, 8, 9]
     assert tasks[0].created.year == 2026 and tasks[2].data_unit_id == 4
     assert tasks[2]._cache["data_unit_id"][1] == {"id": 4, "meta": {}}
+
+
+def test_a_listing_holds_one_page_at_a_time(
+    client: BackendClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The objects of a page the caller did not keep are freed before the next page is fetched
+    (fewer garbage-collector passes; the memory of one page, not two)."""
+    import gc
+    import weakref
+
+    qs = client.tasks.all().options(page_size=2, prefetch=0)
+    manager = qs._source
+    fetch = manager.fetch_page
+    seen: list[weakref.ref[Any]] = []
+    alive_at_fetch: list[list[bool]] = []
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        alive_at_fetch.append([ref() is not None for ref in seen])
+        return fetch(*args, **kwargs)
+
+    monkeypatch.setattr(manager, "fetch_page", watched)
+    for task in qs.iterator():
+        seen.append(weakref.ref(task))
+        if len(seen) == 4:
+            break
+    assert len(alive_at_fetch) >= 2  # page 1, then page 2 (with page 1's objects dropped)
+    # Page 1's first object is gone; its last one is the caller's loop variable.
+    assert alive_at_fetch[1] == [False, True]
