@@ -4,7 +4,7 @@ the state)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from synapse_sdk._async import asyncify_iter
@@ -90,15 +90,9 @@ class PageWalk(Generic[R]):
     def _objects(self, progress: ProgressLike) -> Iterator[R]:
         # Hot path: one call per page; a failing row is located and labelled only when building
         # the page failed.
-        build, build_page = self._source.build, self._source.build_page
         loader = RelatedLoader(self._related) if self._related else None
         for number, rows in self._page_slices(progress):
-            try:
-                built = build_page(rows)
-            except ResponseValidationError:
-                for index, row in enumerate(rows):
-                    self._build(build, row, number, index)
-                raise
+            built = self._build_page(rows, number)
             if loader is not None:
                 loader.fill(built)
             del rows
@@ -131,6 +125,17 @@ class PageWalk(Generic[R]):
             if bar is not None:
                 bar.close()
 
+    def _build_page(self, rows: list[Any], number: int) -> Sequence[R]:
+        """The objects of page ``number``; when it fails, the failing row is located and the
+        error labelled with its index (``results[3].tags``)."""
+        try:
+            return self._source.build_page(rows)
+        except ResponseValidationError:
+            build = self._source.build
+            for index, row in enumerate(rows):
+                self._build(build, row, number, index)
+            raise
+
     @staticmethod
     def _build(build: Any, row: Any, page: int, index: int) -> R:
         if type(row) is not dict:
@@ -150,13 +155,9 @@ class PageWalk(Generic[R]):
 
     def pages(self) -> Iterator[Page[R]]:
         """Yield typed pages (``Page[R]`` with ``items``, ``count``, ``next``)."""
-        build = self._source.build
         loader = RelatedLoader(self._related) if self._related else None
         for envelope in self._envelopes():
-            items = [
-                self._build(build, row, envelope.number, i)
-                for i, row in enumerate(envelope.results)
-            ]
+            items = list(self._build_page(envelope.results, envelope.number))
             if loader is not None:
                 loader.fill(items)
             link = envelope.next if type(envelope.next) is str else None  # else refused next

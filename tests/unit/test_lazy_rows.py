@@ -10,6 +10,7 @@ import pickle
 from typing import Any
 
 import pytest
+from test_converter import ROW as CONVERTER_ROW
 
 from synapse_sdk._converter import plan_for
 from synapse_sdk._converter._lazy import MISSING, peek
@@ -17,21 +18,8 @@ from synapse_sdk._exceptions import ResponseValidationError
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.resources import DataCollection, Task, TaskStatus
 
-ROW: dict[str, Any] = {
-    "id": 7,
-    "project": 1,
-    "data_unit": 3,
-    "workshop": None,
-    "meta": {"k": [1, 2]},
-    "data": {"annotations": []},
-    "status": "pending",
-    "is_discarded": False,
-    "tags": [1],
-    "assignments": [],
-    "created": "2026-11-27T20:45:44.123456Z",
-    "modified": "2026-11-27T20:45:44+00:00",
-    "brand_new": {"x": [1]},
-}
+#: The converter tests' task row, plus a field the SDK does not know.
+ROW: dict[str, Any] = {**CONVERTER_ROW, "brand_new": {"x": [1]}}
 
 
 def lazy(row: dict[str, Any]) -> Any:
