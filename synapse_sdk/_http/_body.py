@@ -34,6 +34,12 @@ __all__ = [
 
 #: Bytes asked for per body read; ``read1`` returns after one socket read, often less.
 READ_BLOCK = 64 * 1024
+#: Bytes asked for per read of a body whose length is announced (``Content-Length``): read to
+#: that length in one call (in C, as ``urllib3``'s own ``.data`` does) instead of a Python loop
+#: of socket-sized pieces joined at the end. Bounded so that a server announcing a large body
+#: it never sends does not make the SDK allocate it up front; the watchdog still ends a read
+#: that outlasts the deadline (a server trickling bytes cannot hold it open).
+KNOWN_BLOCK = 1024 * 1024
 #: Default cap on a buffered 2xx API body (``Session(max_response_bytes=...)``).
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 #: Cap on the body of an error answer (status >= 300): enough for any error JSON or page.
@@ -121,7 +127,15 @@ def read_body(
                 set_read_timeout(
                     response, remaining if read_timeout is None else min(read_timeout, remaining)
                 )
-            data = response.read1(READ_BLOCK)
+            left = response.length_remaining
+            if left:
+                # A body of announced length: up to KNOWN_BLOCK of it in one call; a short
+                # body (the connection closed early) raises urllib3's IncompleteRead.
+                data = response.read(min(left, KNOWN_BLOCK, limit - size + 1))
+            else:
+                # Unknown length (chunked, or to the end of the stream), or nothing left: a read
+                # of nothing also marks the answer done so the connection can be reused.
+                data = response.read1(READ_BLOCK)
             if not data:
                 break
             size += len(data)
