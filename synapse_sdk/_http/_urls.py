@@ -77,7 +77,7 @@ def register_secret_path(template: str) -> None:
     text = re.compile(rf"(^|[/\s'\"(=:])({prefix})([^/?#\s'\"]+)({end}(?:/|\b|$))")
     if all(existing.pattern != url.pattern for existing, _ in _SECRET_PATHS):
         _SECRET_PATHS.append((url, text))
-        redact_url.cache_clear()
+        _redact_parsed.cache_clear()
 
 
 #: Longest request URL the SDK sends. Common servers and proxies refuse request lines over 8 KiB
@@ -392,7 +392,11 @@ def _is_secret(key: str) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=1024)
+# URLs with nothing a query, userinfo or fragment could hide a secret in, and nothing
+# ``urlsplit`` would rewrite or refuse: printable ASCII without ``? # @ [ ]``.
+_PLAIN_URL = re.compile(r"[^\x00-\x20\x7f-\U0010ffff?#@\[\]]*")
+
+
 def redact_url(url: str) -> str:
     """Hide secrets in a URL before it is logged or stored on an error.
 
@@ -406,6 +410,14 @@ def redact_url(url: str) -> str:
     Returns:
         The redacted URL.
     """
+    # Most URLs (every detail route) have nothing to hide: say so without parsing them.
+    if _PLAIN_URL.fullmatch(url) and not any(p.search(url) for p, _ in _SECRET_PATHS):
+        return url
+    return _redact_parsed(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _redact_parsed(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:

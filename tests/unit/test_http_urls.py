@@ -6,6 +6,8 @@ import enum
 import uuid
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from synapse_sdk._http import Session, redact_url
 from synapse_sdk._http._urls import add_params, encode_params, join_url, normalize_base_url
@@ -132,3 +134,61 @@ def test_secret_routes_come_from_the_declarations():
     )
     assert redact_url("https://h/widgets/K3Y/unlock/?a=1") == "https://h/widgets/***/unlock/?a=1"
     assert "K3Y" not in redact_text("POST widgets/K3Y/unlock/ failed")
+
+
+# Pieces of URLs, hostile ones included: secret routes and keys, userinfo, fragments, brackets,
+# whitespace urlsplit strips, non-ASCII, control characters.
+_URL_PARTS = st.sampled_from(
+    [
+        "http://",
+        "https://",
+        "h",
+        "127.0.0.1:9",
+        "[::1",
+        "]",
+        "/",
+        "agents/",
+        "tok",
+        "/connect",
+        "/connect/",
+        "tasks/",
+        "7",
+        "?",
+        "&",
+        "=",
+        "token",
+        "sig",
+        "page",
+        "#",
+        "@",
+        "user:pw",
+        ":",
+        ";",
+        "%2F",
+        "\t",
+        "\n",
+        " ",
+        "\x00",
+        "\x7f",
+        "é",
+        "\u2028",
+        "\uff0f",
+        ".",
+        "..",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_URL_PARTS, max_size=10).map("".join))
+@example("http://h/agents/tok/connect#x")
+@example("http://h/agents/tok/connect/#x")
+@example("agents/tok/connect\t")
+@example("http://h/agents/t\tok/connect/")
+@example("http://u:pw@h/agents/tok/connect/")
+@example("http://[::1/agents/tok/connect/")
+def test_the_quick_path_of_redact_url_redacts_as_parsing_does(url: str) -> None:
+    import synapse_sdk.resources  # noqa: F401  (registers the secret agents/<token>/connect/ route)
+    from synapse_sdk._http._urls import _redact_parsed
+
+    assert redact_url(url) == _redact_parsed.__wrapped__(url)
