@@ -23,8 +23,7 @@ error's ``path`` names the field (``tags[1]``). ``obj.validate()`` converts
 everything at once.
 
 Listings build a page at a time (``lazy.page(rows, manager)``): the same shape check, run column by
-column over the page (one ``itemgetter`` call per row fetches the checked values, ``zip`` turns
-the rows into columns, and ``frozenset.issuperset(map(type, column))`` checks each: every loop
+column over the page (``frozenset.issuperset(map(type, map(itemgetter(key), rows)))``: the loop
 over the rows runs in C), then one plain loop sets the ids and keeps the rows. A page with a
 row that is not an object, lacks a checked key, or fails the check is built row by row by
 ``lazy`` instead, so every outcome (and every error, naming its field) is ``lazy``'s.
@@ -103,7 +102,7 @@ def compile_lazy(plan: RecordPlan) -> Any:
         "ONLY_DICTS": frozenset({dict}).issuperset,
     }
     tests: list[str] = []
-    checked: list[tuple[int, str]] = []  # (index, wire key) of each type-checked column
+    columns: list[str] = []
     eager: list[str] = []
     keyed: list[str] = []  # the page builder's lines: every checked key is in every row
     for index, f in enumerate(plan.fields):
@@ -118,8 +117,9 @@ def compile_lazy(plan: RecordPlan) -> Any:
         if accepted is not None:
             ns[f"T{index}"] = accepted
             ns[f"C{index}"] = accepted.issuperset
+            ns[f"G{index}"] = itemgetter(f.wire)
             tests.append(f"type(get({f.wire!r}, M)) not in T{index}")
-            checked.append((index, f.wire))
+            columns.append(f"C{index}(map(type, map(G{index}, rows)))")
         if f.attr == "id" or f.fk:
             eager += [get, "if v is not M:", f"    obj.{f.attr} = v"]
             if accepted is not None:
@@ -127,24 +127,7 @@ def compile_lazy(plan: RecordPlan) -> Any:
             else:
                 keyed += [get, "if v is not M:", f"    obj.{f.attr} = v"]
     condition = " or ".join(tests) or "False"
-    if len(checked) > 1:
-        # One itemgetter call per row fetches every checked value (a KeyError: a partial row);
-        # zip turns the page's rows into its columns, each checked in one C loop.
-        ns["ROW_VALUES"] = itemgetter(*(wire for _, wire in checked))
-        column_tests = [
-            f"C{index}(map(type, columns[{position}]))"
-            for position, (index, _) in enumerate(checked)
-        ]
-        check = [
-            "        columns = tuple(zip(*map(ROW_VALUES, rows)))",
-            f"        whole = {' and '.join(column_tests)}",
-        ]
-    elif checked:
-        index, wire = checked[0]
-        ns["ROW_VALUES"] = itemgetter(wire)
-        check = [f"        whole = C{index}(map(type, map(ROW_VALUES, rows)))"]
-    else:
-        check = ["        whole = True"]
+    checked = " and ".join(["ONLY_DICTS(map(type, rows))", *columns])
     if any(line.startswith("v = get(") for line in keyed):
         keyed.insert(0, "get = row.get")
     source = "\n".join(
@@ -163,12 +146,8 @@ def compile_lazy(plan: RecordPlan) -> Any:
             "    return obj",
             "",
             "def page(rows, manager=None):",
-            "    if not rows:",
-            "        return []",
-            "    if not ONLY_DICTS(map(type, rows)):",
-            "        return [lazy(row, manager) for row in rows]",
             "    try:",
-            *check,
+            f"        whole = {checked}",
             "    except KeyError:  # a row without a checked key (a partial row)",
             "        whole = False",
             "    if not whole:",
