@@ -34,11 +34,12 @@ __all__ = [
 
 #: Bytes asked for per body read; ``read1`` returns after one socket read, often less.
 READ_BLOCK = 64 * 1024
-#: Bytes asked for per read of a body whose length is announced (``Content-Length``): read to
-#: that length in one call (in C, as ``urllib3``'s own ``.data`` does) instead of a Python loop
-#: of socket-sized pieces joined at the end. Bounded so that a server announcing a large body
-#: it never sends does not make the SDK allocate it up front; the watchdog still ends a read
-#: that outlasts the deadline (a server trickling bytes cannot hold it open).
+#: Bytes asked for per read of a body whose length is announced (``Content-Length``) on a
+#: connection the watchdog watches: read to that length in one call (in C, as ``urllib3``'s own
+#: ``.data`` does) instead of a Python loop of socket-sized pieces joined at the end. Bounded so
+#: that a server announcing a large body it never sends does not make the SDK allocate it up
+#: front; the watchdog ends a read that outlasts the deadline (a server trickling bytes cannot
+#: hold it open).
 KNOWN_BLOCK = 1024 * 1024
 #: Default cap on a buffered 2xx API body (``Session(max_response_bytes=...)``).
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -74,6 +75,11 @@ def set_read_timeout(response: urllib3.BaseHTTPResponse, seconds: float | None) 
             sock.settimeout(seconds)
         except OSError:
             pass
+
+
+def _watched(response: urllib3.BaseHTTPResponse) -> bool:
+    """Whether the answer's connection is attached to a watchdog guard (see ``_connection``)."""
+    return getattr(getattr(response, "connection", None), "_synapse_guard", None) is not None
 
 
 def _announced(response: urllib3.BaseHTTPResponse) -> int | None:
@@ -118,6 +124,10 @@ def read_body(
         raise BodyTooLarge(limit, announced=announced)
     chunks: list[bytes] = []
     size = 0
+    # One read per KNOWN_BLOCK only where nothing but a socket read can stall: no deadline, or
+    # a connection the watchdog is watching (it shuts the socket down at the deadline). Other
+    # transports (an in-process app) are read piece by piece, the deadline checked in between.
+    whole = deadline_at is None or _watched(response)
     try:
         while True:
             if deadline_at is not None:
@@ -128,7 +138,7 @@ def read_body(
                     response, remaining if read_timeout is None else min(read_timeout, remaining)
                 )
             left = response.length_remaining
-            if left:
+            if left and whole:
                 # A body of announced length: up to KNOWN_BLOCK of it in one call; a short
                 # body (the connection closed early) raises urllib3's IncompleteRead.
                 data = response.read(min(left, KNOWN_BLOCK, limit - size + 1))

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from synapse_sdk._exceptions import HTTPError, RateLimitError, ResponseDecodeError, error_for_status
+from synapse_sdk._gcpause import MIN_BYTES, paused
 from synapse_sdk._http._json import loads
 from synapse_sdk._http._urls import redact_url
 
@@ -110,7 +111,10 @@ class Response:
         if ctype and not is_json_type(ctype):
             raise self._decode_error(f"expected JSON but got content type {ctype!r}")
         try:
-            return loads(self.content)
+            if len(self.content) < MIN_BYTES:
+                return loads(self.content)
+            with paused():  # a large answer: thousands of objects, all kept (see _gcpause)
+                return loads(self.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise self._decode_error(
                 f"malformed or truncated JSON ({len(self.content)} bytes, content type "

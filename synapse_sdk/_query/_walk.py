@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from synapse_sdk._async import asyncify_iter
 from synapse_sdk._exceptions import ResponseValidationError
+from synapse_sdk._gcpause import paused
 from synapse_sdk._progress import ProgressLike, Reporter, check_progress, reporter
 from synapse_sdk._query._filters import matches_nothing
 from synapse_sdk._query._page import Page
@@ -129,7 +130,8 @@ class PageWalk(Generic[R]):
         """The objects of page ``number``; when it fails, the failing row is located and the
         error labelled with its index (``results[3].tags``)."""
         try:
-            return self._source.build_page(rows)
+            with paused():  # a page of objects, all kept (see synapse_sdk._gcpause)
+                return self._source.build_page(rows)
         except ResponseValidationError:
             build = self._source.build
             for index, row in enumerate(rows):

@@ -61,6 +61,18 @@ def status_line_drip(conn: Conn, req: Request) -> bool:
     return False
 
 
+def body_drip(conn: Conn, req: Request) -> bool:
+    """Head and the start of a body of announced length at once, then one body byte every 0.2 s:
+    the body is read in one call on a watched connection, so only the watchdog can end it."""
+    body = json.dumps({"id": 1, "data": {"pad": "a" * 400}}).encode()
+    head = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    conn.send(head.encode() + body[:10])
+    conn.drip(body[10:], 0.2, limit=DEADLINE + 4)
+    return False
+
+
 @contextlib.contextmanager
 def elapsed_at_most(seconds: float) -> Iterator[None]:
     started = time.monotonic()
@@ -104,6 +116,18 @@ def test_status_line_drip_ends_within_the_deadline(hostile: HostileServer, surfa
         pytest.raises(DeadlineExceededError),
     ):
         READS[surface](client)
+
+
+@pytest.mark.parametrize("surface", sorted(READS))
+def test_body_drip_ends_within_the_deadline(hostile: HostileServer, surface: str) -> None:
+    hostile.default = body_drip
+    with (
+        make_client(hostile) as client,
+        elapsed_at_most(DEADLINE + SLACK),
+        pytest.raises(DeadlineExceededError, match="deadline"),
+    ):
+        READS[surface](client)
+    assert len(hostile.requests()) == 1
 
 
 def test_header_drip_download_ends_within_the_deadline(hostile: HostileServer) -> None:
