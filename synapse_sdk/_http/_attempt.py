@@ -167,8 +167,9 @@ def read_api_answer(raw: urllib3.BaseHTTPResponse, guard: Guard | None, call: Ca
         clock=call.clock,
         limit=limit,
     )
-    coding = raw.headers.get("Content-Encoding")
-    if coding:
+    headers = raw.headers
+    # ``in`` first: a lookup of an absent name costs a KeyError inside Mapping.get.
+    if "Content-Encoding" in headers and (coding := headers["Content-Encoding"]):
         content = decode_answer(content, coding, limit, error_answer=status >= 300)
     return content, complete
 
@@ -260,10 +261,11 @@ def run(session: Session, call: Call, opener: Opener, target: str, read: Reader[
                 pool_timeout=cast(Any, remaining),
             )
             sent = True
-            answer = (raw.status, raw.headers.get("Content-Type", "") or "")
             got = read(raw, guard, call)
         except BaseException as exc:
             set_current_guard(previous)
+            if raw is not None:  # the status line had arrived: the error names it
+                answer = (raw.status, raw.headers.get("Content-Type", "") or "")
             finish_attempt(guard, raw, reuse=False)
             if not isinstance(exc, Exception) or (
                 isinstance(exc, (TypeError, ValueError))

@@ -198,6 +198,8 @@ class RetryBudget:
 
     def record_success(self) -> None:
         """Refill the bucket after a successful call."""
+        if self._tokens >= self.capacity:
+            return  # full (the usual case): no refill, no lock
         with self._lock:
             self._tokens = min(self.capacity, self._tokens + self.refill_per_success)
 

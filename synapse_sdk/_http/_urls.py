@@ -38,6 +38,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Control characters, spaces and '#' are never valid in the paths the SDK builds; refusing them
 # stops '7#x' from cutting a path and CR/LF from splitting a request line.
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f#\\]")
+# Paths the SDK builds most (``tasks/7/``): no dot, query or anything to refuse.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_/-]*")
 _SECRET_WORDS = (
     "token",
     "signature",
@@ -245,6 +247,8 @@ def join_url(base_url: str, path: str) -> str:
     """
     if not isinstance(path, str):
         raise TypeError(f"URL path must be a str, got {type(path).__name__}")
+    if _PLAIN_PATH.fullmatch(path):  # letters, digits, '_', '-' and slashes: nothing to refuse
+        return f"{base_url}/{path.lstrip('/')}"
     if _BAD_URL_CHARS.search(path):
         raise ValueError(
             f"URL path {path!r} contains '#', a backslash, whitespace or control characters"
@@ -411,9 +415,12 @@ def redact_url(url: str) -> str:
         The redacted URL.
     """
     # Most URLs (every detail route) have nothing to hide: say so without parsing them.
-    if _PLAIN_URL.fullmatch(url) and not any(p.search(url) for p, _ in _SECRET_PATHS):
-        return url
-    return _redact_parsed(url)
+    if _PLAIN_URL.fullmatch(url) is None:
+        return _redact_parsed(url)
+    for pattern, _ in _SECRET_PATHS:
+        if pattern.search(url):
+            return _redact_parsed(url)
+    return url
 
 
 @functools.lru_cache(maxsize=1024)
