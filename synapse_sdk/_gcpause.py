@@ -26,7 +26,6 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from types import TracebackType
 
 __all__ = ["ENABLED", "MIN_BYTES", "paused"]
 
@@ -54,12 +53,7 @@ class _Pause:
                     gc.disable()
             _active += 1
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         global _active
         with _lock:
             _active -= 1
