@@ -2,7 +2,7 @@
 
 Run: ``python bench/listing.py [--quick] [--big] [--strict] [--client-only] [--official PYTHON]``.
 
-What is measured, all in one run (medians of ``--repeat`` interleaved runs, default 7; ratios
+What is measured, all in one run (medians of ``--repeat`` interleaved runs, default 11; ratios
 are the median of the rounds' ratios):
 
 1. Listing every task of a project (20,000; ``--quick``: 2,000) at page sizes 100 and 1,000
@@ -443,7 +443,7 @@ def sizes(args: argparse.Namespace) -> Sizes:
         get_requests=1000,
         latency_rows=5000,
         local_latency_rows=5000,
-        repeat=7,
+        repeat=11,  # the median of 11 rounds' ratios: half the spread of 5 on this noisy machine
     )
 
 

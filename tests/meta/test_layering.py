@@ -25,6 +25,7 @@ PACKAGE_DIR = ROOT / "synapse_sdk"
 # Lowest first. A module may import its own layer and the layers below it.
 LAYERS: dict[str, int] = {
     "synapse_sdk._exceptions": 0,
+    "synapse_sdk._gcpause": 0,  # the collector pause: standard library only
     "synapse_sdk._http": 1,
     "synapse_sdk._async": 1,  # async twins: a thread pool over the sync API (no I/O of its own)
     "synapse_sdk._progress": 1,
