@@ -27,4 +27,4 @@ if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
 
 def request_id() -> str:
     """A fresh request id: 32 lowercase hex digits of a random version-4 UUID."""
-    return f"{_getrandbits(128) & _MASK | _V4:032x}"
+    return (_getrandbits(128) & _MASK | _V4).to_bytes(16, "big").hex()
