@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -237,8 +238,8 @@ CASES: list[tuple[bytes, Any]] = [
     (b'"\xf4\x90\x80\x80"', UnicodeDecodeError),  # beyond U+10FFFF
     (b'["\xe9t\xe9"]', UnicodeDecodeError),  # Latin-1
     (b"\xff\xfe\x00", UnicodeDecodeError),  # a UTF-16 BOM and half a character
-    (b"[" * 2000 + b"]" * 2000, ValueError),  # deeper than the recursion limit
-    (b'{"a":' * 2000 + b"1" + b"}" * 2000, ValueError),
+    (b"[" * 100_000 + b"]" * 100_000, ValueError),  # deeper than any version's limit
+    (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, ValueError),
 ]
 
 
@@ -283,8 +284,10 @@ def test_deep_nesting_is_a_value_error_naming_the_nesting(
 
 
 def test_nesting_the_stdlib_accepts_decodes_alike(spy: Spy) -> None:
-    """The deepest array json.loads accepts here (it depends on the stack): msgspec's is the
-    same value; both fail a little deeper (the one documented divergence is in between)."""
+    """The deepest array json.loads accepts here (it depends on the stack and the version):
+    the same value (from msgspec, or, where msgspec's own limit is a little lower, as on Python
+    3.13, from the fallback); both fail a little deeper (the one documented divergence is in
+    between)."""
     depth = 1
     while True:
         try:
@@ -297,7 +300,9 @@ def test_nesting_the_stdlib_accepts_decodes_alike(spy: Spy) -> None:
         assert type(value) is list and len(value) == 1
         value = value[0]
     assert value == []
-    assert spy.calls == 1 and spy.refused == 0
+    assert spy.calls == 1
+    if sys.version_info < (3, 12):
+        assert spy.refused == 0  # msgspec and json share the recursion limit there
     with pytest.raises(ValueError, match="nested too deeply"):
         loads(b"[" * (depth + 10) + b"]" * (depth + 10))
 
