@@ -186,3 +186,62 @@ def test_a_smaller_configured_cap_is_named_in_the_error(hostile: HostileServer) 
     assert time.monotonic() - started < 30
     assert "ResponseTooLargeError" in outcome["mro"], outcome
     assert "max_response_bytes" in outcome["message"] and "10000" in outcome["message"]
+
+
+@pytest.mark.parametrize(
+    "attack", ["client.tasks.get(1)", "client.get_task(1)"], ids=["typed", "seed"]
+)
+def test_a_large_announced_body_that_stalls_ends_at_the_deadline_unbuffered(
+    hostile: HostileServer, attack: str
+) -> None:
+    """A body of announced length is read in calls of at most 1 MiB: a server that announces
+    60 MiB (under the cap), sends 8 MiB and stalls gets a deadline error, and the client holds
+    about what arrived, never the announced size."""
+
+    def handler(conn: Conn, req: Request) -> bool:
+        conn.send_head(200, {"Content-Type": "application/json", "Content-Length": str(60 * MiB)})
+        conn.send(b"[" + b"1," * (4 * MiB))
+        conn.wait(10)
+        return False
+
+    hostile.route("/tasks/", handler)
+    outcome = probe(hostile, attack, deadline=1.5)
+    assert_bounded(outcome, "DeadlineExceededError", 2.5)
+    assert outcome["growth"] < 40 * MiB, f"RSS grew {outcome['growth'] / MiB:.0f} MiB"
+
+
+def test_no_read_asks_for_more_than_a_mebibyte_of_an_announced_body(
+    hostile: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound itself (RSS cannot show it: pages a read reserves but never fills stay
+    untouched): every read of the 60 MiB announced body above asks for at most 1 MiB."""
+    import urllib3
+
+    from synapse_sdk import DeadlineExceededError, Timeout
+    from synapse_sdk._http._body import KNOWN_BLOCK
+    from synapse_sdk.clients.backend import BackendClient
+
+    asked: list[int | None] = []
+    real = urllib3.HTTPResponse.read
+
+    def read(self: Any, amt: int | None = None, *args: Any, **kwargs: Any) -> bytes:
+        asked.append(amt)
+        return real(self, amt, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.HTTPResponse, "read", read)
+
+    def handler(conn: Conn, req: Request) -> bool:
+        conn.send_head(200, {"Content-Type": "application/json", "Content-Length": str(60 * MiB)})
+        conn.send(b"[" + b"1," * (2 * MiB))
+        conn.wait(10)
+        return False
+
+    hostile.route("/tasks/", handler)
+    timeout = Timeout(connect=2, read=5, deadline=1.0)
+    with (
+        BackendClient(hostile.url, api_token="t", timeout=timeout) as client,
+        pytest.raises(DeadlineExceededError),
+    ):
+        client.tasks.get(1)
+    assert MiB == KNOWN_BLOCK
+    assert asked and all(a is not None and 0 < a <= KNOWN_BLOCK for a in asked), asked
